@@ -1,0 +1,185 @@
+"""Reader for Entra ID (Azure AD) sign-in logs in their three export shapes.
+
+- Microsoft Graph ``auditLogs/signIns``: lowerCamelCase objects, alone, in arrays, as
+  JSON lines or in ``{"value": [...]}`` pages.
+- Azure Monitor diagnostic settings (Event Hub, storage): an envelope with ``category``
+  (``SignInLogs``, ``NonInteractiveUserSignInLogs``) and the Graph object under
+  ``properties``. The envelope's ``time`` is when Azure processed the record, often a
+  minute or more after the sign-in, so the event time is ``properties.createdDateTime``.
+- Log Analytics / Sentinel ``SigninLogs``: PascalCase columns, ``LocationDetails`` and
+  ``Status`` as JSON text, ``IsInteractive`` as ``"true"``.
+
+Keys are matched without regard to case, which covers all three shapes at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from chainwatch.events import Client, Location, Origin, SignIn
+from chainwatch.read.base import ReadItem, Rejected, Skipped
+from chainwatch.read.ip import parse_ip
+from chainwatch.read.timestamps import parse_timestamp
+from chainwatch.read.ual_input import (
+    FieldError,
+    JsonRecord,
+    decode_head,
+    is_truthy,
+    iter_json_records,
+)
+
+USER_SIGN_IN_CATEGORIES = {
+    "signinlogs": True,
+    "noninteractiveusersigninlogs": False,
+    "aadnoninteractiveusersigninlogs": False,
+}
+_SIGN_IN_MARKERS = ('"isinteractive"', "signinlogs", '"clientappused"')
+
+
+class SignInReader:
+    """Reads Entra ID user sign-ins from Graph, diagnostic-settings or Log Analytics exports."""
+
+    name = "entra-signin"
+
+    def sniff(self, head: bytes, path: str) -> bool:
+        text = decode_head(head).lstrip()
+        if not text.startswith(("[", "{")):
+            return False
+        lowered = text.lower()
+        return '"createddatetime"' in lowered and any(m in lowered for m in _SIGN_IN_MARKERS)
+
+    def read(self, path: Path) -> Iterator[ReadItem]:
+        for item in iter_json_records(path):
+            if isinstance(item, JsonRecord):
+                yield self._record(item)
+            else:
+                yield item
+
+    def _record(self, item: JsonRecord) -> ReadItem:
+        fields = _lower_keys(item.value)
+        category_name = str(fields.get("category") or fields.get("type") or "")
+        category = category_name.lower()
+        if category and category not in USER_SIGN_IN_CATEGORIES:
+            return Skipped(item.origin, f"Entra {category_name} record")
+
+        properties = fields.get("properties")
+        sign_in = _lower_keys(properties) if isinstance(properties, dict) else fields
+        record_id = sign_in.get("id")
+        try:
+            return sign_in_event(sign_in, fields, category, item.origin, self.name)
+        except FieldError as exc:
+            return Rejected(
+                item.origin,
+                exc.reason,
+                field=exc.field,
+                record_id=str(record_id) if record_id else None,
+                raw=item.raw,
+            )
+
+
+def _lower_keys(record: dict[str, Any]) -> dict[str, Any]:
+    return {str(key).lower(): value for key, value in record.items()}
+
+
+def sign_in_event(
+    sign_in: dict[str, Any],
+    envelope: dict[str, Any],
+    category: str,
+    origin: Origin,
+    source: str,
+) -> SignIn:
+    """Build a :class:`SignIn` from the sign-in fields, keys lower-cased.
+
+    ``envelope`` is the diagnostic-settings wrapper, or the record itself for the other
+    shapes; it supplies ``resultType`` when the sign-in has no ``status``.
+    """
+    record_id = _text(sign_in.get("id"))
+    if not record_id:
+        raise FieldError("id", "missing")
+    created = _text(sign_in.get("createddatetime"))
+    if not created:
+        raise FieldError("createdDateTime", "missing")
+    try:
+        time = parse_timestamp(created)
+    except ValueError as exc:
+        raise FieldError("createdDateTime", str(exc)) from None
+
+    user = (_text(sign_in.get("userprincipalname")) or _text(sign_in.get("userid"))).lower()
+    if not user:
+        raise FieldError("userPrincipalName", "missing")
+
+    ip_raw = _text(sign_in.get("ipaddress")) or None
+    ip, port = parse_ip(ip_raw)
+    error_code = _error_code(sign_in, envelope)
+    return SignIn(
+        event_id=f"signin:{record_id}",
+        time=time,
+        source=source,
+        origin=origin,
+        user=user,
+        ip=ip,
+        ip_raw=ip_raw,
+        port=port,
+        location=_location(sign_in),
+        client=Client(
+            user_agent=_text(sign_in.get("useragent")) or None,
+            app=_text(sign_in.get("appdisplayname")) or None,
+        ),
+        success=error_code in (0, None),
+        error_code=error_code,
+        interactive=_interactive(sign_in, category),
+        session_id=_text(sign_in.get("sessionid")) or None,
+        correlation_id=(
+            _text(sign_in.get("correlationid")) or _text(envelope.get("correlationid")) or None
+        ),
+    )
+
+
+def _text(value: Any) -> str:
+    if value is None or isinstance(value, dict | list):
+        return ""
+    return str(value).strip()
+
+
+def _json_object(value: Any) -> dict[str, Any]:
+    """Return a nested object that Log Analytics may have stored as JSON text."""
+    if isinstance(value, str) and value.lstrip().startswith("{"):
+        try:
+            value = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return {}
+    return _lower_keys(value) if isinstance(value, dict) else {}
+
+
+def _error_code(sign_in: dict[str, Any], envelope: dict[str, Any]) -> int | None:
+    status = _json_object(sign_in.get("status"))
+    for value in (status.get("errorcode"), sign_in.get("resulttype"), envelope.get("resulttype")):
+        text = _text(value)
+        if text.lstrip("-").isdigit():
+            return int(text)
+    return None
+
+
+def _interactive(sign_in: dict[str, Any], category: str) -> bool:
+    value = sign_in.get("isinteractive")
+    if value is not None and value != "":
+        return is_truthy(value)
+    return USER_SIGN_IN_CATEGORIES.get(category, True)
+
+
+def _location(sign_in: dict[str, Any]) -> Location:
+    details = _json_object(sign_in.get("locationdetails")) or _json_object(sign_in.get("location"))
+    country = _text(details.get("countryorregion"))
+    bare = sign_in.get("location")
+    if not country and isinstance(bare, str) and len(bare.strip()) == 2:
+        country = bare.strip()
+    city = _text(details.get("city")) or None
+    asn_text = _text(sign_in.get("autonomoussystemnumber"))
+    asn = int(asn_text) if asn_text.isdigit() else None
+    if not (country or city or asn):
+        return Location()
+    return Location(country=country.upper() or None, city=city, asn=asn, source="record")
