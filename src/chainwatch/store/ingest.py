@@ -1,0 +1,86 @@
+"""Rows for what the readers produce: events, rejected records and notices."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from chainwatch.errors import StoreError
+from chainwatch.events import EVENT_TYPES, Event, event_to_dict
+from chainwatch.read.base import Notice, Rejected
+from chainwatch.store.codec import column_text, dumps_json
+from chainwatch.store.schema import to_utc
+
+# The event field stored in the indexed ``account`` column, per event kind.
+ACCOUNT_FIELDS: dict[str, str] = {
+    "sign-in": "user",
+    "mailbox-rule": "mailbox",
+    "file-access": "user",
+    "email": "sender",
+    "mail-sent": "sender",
+}
+
+
+def event_row(event: Event, run_id: int) -> dict[str, Any]:
+    """Build the ``events`` row for ``event``; raise :class:`StoreError` if it cannot be stored."""
+    if event.kind not in EVENT_TYPES or event.kind not in ACCOUNT_FIELDS:
+        raise StoreError(
+            f"event {event.event_id!r}: unknown kind {event.kind!r}; "
+            f"known kinds are {', '.join(sorted(EVENT_TYPES))}"
+        )
+    try:
+        time = to_utc(event.time)
+    except (TypeError, ValueError) as exc:
+        raise StoreError(f"event {event.event_id!r}: field 'time': {exc}") from exc
+    try:
+        payload = dumps_json(event_to_dict(event))
+    except TypeError as exc:
+        raise StoreError(f"event {event.event_id!r}: cannot serialise as JSON: {exc}") from exc
+
+    return {
+        "event_id": column_text(event.event_id),
+        "kind": event.kind,
+        "time": time,
+        "account": column_text(getattr(event, ACCOUNT_FIELDS[event.kind])),
+        "source": column_text(event.source),
+        "run_id": run_id,
+        "processed": False,
+        "payload": payload,
+    }
+
+
+def rejected_row(item: Rejected, run_id: int) -> dict[str, Any]:
+    """Build the ``rejected`` row for ``item``, keyed by its fingerprint."""
+    return {
+        "fingerprint": fingerprint(item.origin.file, item.origin.position, item.reason, item.raw),
+        "run_id": run_id,
+        "file": column_text(item.origin.file),
+        "position": column_text(item.origin.position),
+        "field": column_text(item.field),
+        "reason": column_text(item.reason),
+        "record_id": column_text(item.record_id),
+        "raw": bytes(item.raw),
+    }
+
+
+def notice_row(notice: Notice, run_id: int) -> dict[str, Any]:
+    """Build the ``notices`` row for ``notice``, keyed by its fingerprint."""
+    origin = notice.origin
+    return {
+        "fingerprint": fingerprint(origin.file, origin.position, notice.kind, notice.message),
+        "run_id": run_id,
+        "file": column_text(origin.file),
+        "position": column_text(origin.position),
+        "kind": column_text(notice.kind),
+        "message": column_text(notice.message),
+    }
+
+
+def fingerprint(*parts: str | bytes) -> str:
+    """Return the SHA-256 hex digest of ``parts``, each prefixed by its length."""
+    digest = hashlib.sha256()
+    for part in parts:
+        data = part if isinstance(part, bytes) else part.encode("utf-8", "surrogatepass")
+        digest.update(len(data).to_bytes(8, "big"))
+        digest.update(data)
+    return digest.hexdigest()
