@@ -1,0 +1,99 @@
+"""Enrichment: offline facts added to normalised events before scoring.
+
+:class:`Enricher` returns a copy of each event with location, client, registered
+domains and mail direction filled in. It holds no per-event state, so it can run in
+any worker of a distributed engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from chainwatch.enrich.domains import DomainResolver, domain_of_address
+from chainwatch.enrich.geo import GeoResolver
+from chainwatch.enrich.useragent import parse_client
+from chainwatch.events import (
+    Client,
+    Direction,
+    EmailMessage,
+    Event,
+    FileAccess,
+    Link,
+    MailboxRuleChange,
+    MailSent,
+    SignIn,
+)
+from chainwatch.settings import Settings
+
+
+class Enricher:
+    """Adds location, client, registered-domain and direction facts to events."""
+
+    def __init__(self, settings: Settings, geo: GeoResolver | None = None) -> None:
+        self.settings = settings
+        self.org_domains = frozenset(settings.org_domains)
+        self.geo = geo or GeoResolver(settings.known_networks, settings.mmdb)
+        self.domains = DomainResolver(settings.tenant_suffixes)
+
+    def is_internal_address(self, address: str | None) -> bool:
+        """Return True when ``address`` belongs to one of the organisation's domains."""
+        domain = domain_of_address(address)
+        if domain is None:
+            return False
+        return any(domain == d or domain.endswith("." + d) for d in self.org_domains)
+
+    def direction(self, sender: str | None, recipients: tuple[str, ...]) -> Direction:
+        """Classify a message as inbound, outbound, internal or external."""
+        if not self.org_domains or not sender:
+            return Direction.UNKNOWN
+        sender_internal = self.is_internal_address(sender)
+        any_external = any(not self.is_internal_address(r) for r in recipients)
+        any_internal = any(self.is_internal_address(r) for r in recipients)
+        if sender_internal:
+            return Direction.OUTBOUND if any_external else Direction.INTERNAL
+        return Direction.INBOUND if any_internal or not recipients else Direction.EXTERNAL
+
+    def enrich(self, event: Event) -> Event:
+        """Return ``event`` with enrichment fields filled in."""
+        if isinstance(event, SignIn):
+            return replace(
+                event,
+                location=self.geo.resolve(event.ip, event.location),
+                client=self._client(event.client),
+            )
+        if isinstance(event, FileAccess):
+            return replace(
+                event,
+                location=self.geo.resolve(event.ip, event.location),
+                client=self._client(event.client),
+            )
+        if isinstance(event, MailboxRuleChange):
+            return replace(event, location=self.geo.resolve(event.ip, event.location))
+        if isinstance(event, EmailMessage):
+            links = tuple(
+                replace(link, registered_domain=self.domains.registered_domain(link.host))
+                if link.registered_domain is None
+                else link
+                for link in event.links
+            )
+            return replace(
+                event, links=links, direction=self.direction(event.sender, event.recipients)
+            )
+        if isinstance(event, MailSent):
+            return replace(event, direction=self.direction(event.sender, event.recipients))
+        return event
+
+    def _client(self, client: Client) -> Client:
+        if client.family is not None:
+            return client
+        family, os_family = parse_client(client.user_agent)
+        return replace(client, family=family, os=client.os or os_family)
+
+
+def link_domains(links: tuple[Link, ...]) -> tuple[str, ...]:
+    """Return the distinct registered domains of ``links`` in order."""
+    seen: dict[str, None] = {}
+    for link in links:
+        if link.registered_domain:
+            seen.setdefault(link.registered_domain, None)
+    return tuple(seen)

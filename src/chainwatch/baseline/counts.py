@@ -1,0 +1,95 @@
+"""Counting helpers shared by every baseline, on plain dicts so state stays JSON.
+
+Rarity is a probability estimated from counts. For a value seen ``c`` times in ``n``
+observations of one entity, the probability of seeing it again is
+``(c + a * prior) / (n + a)``, a Bayesian estimate shrunk towards the organisation-wide
+``prior`` with weight ``a``; a value never seen has probability ``a * prior / (n + a)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+MAX_VALUES = 256  # distinct values kept per counted feature; the rarest are dropped first
+
+
+@dataclass(frozen=True, slots=True)
+class Rarity:
+    """How unusual one value is for one entity and for the organisation."""
+
+    feature: str
+    value: str
+    entity_count: int  # times this entity showed the value before
+    entity_total: int  # observations of this entity before
+    entity_days: int  # distinct days the entity was observed
+    org_count: int  # organisation members (users, senders) that showed the value
+    org_total: int  # organisation members observed
+    probability: float  # estimated probability of the value for this entity
+
+    @property
+    def novel(self) -> bool:
+        return self.entity_count == 0
+
+    def describe(self, entity_noun: str = "sign-ins", member_noun: str = "users") -> str:
+        return (
+            f"{self.feature} {self.value}: {self.entity_count} of {self.entity_total} "
+            f"{entity_noun} over {self.entity_days} days for this account, "
+            f"{self.org_count} of {self.org_total} {member_noun} "
+            f"(p={self.probability:.3f})"
+        )
+
+
+def increment(counter: dict[str, int], value: str, by: int = 1) -> int:
+    """Add to ``counter[value]`` and return the count before the increment."""
+    before = counter.get(value, 0)
+    counter[value] = before + by
+    if len(counter) > MAX_VALUES:
+        rarest = min(counter, key=lambda k: counter[k])
+        if rarest != value:
+            del counter[rarest]
+    return before
+
+
+def smoothed_probability(count: int, total: int, prior: float, weight: float = 2.0) -> float:
+    """Return ``(count + weight * prior) / (total + weight)``."""
+    return (count + weight * prior) / (total + weight)
+
+
+def org_prior(members_with_value: int, members: int) -> float:
+    """Share of organisation members that showed a value, with add-half smoothing."""
+    return (members_with_value + 0.5) / (members + 1.0)
+
+
+def day_number(time: datetime) -> int:
+    return time.toordinal()
+
+
+def touch_days(state: dict, time: datetime) -> None:
+    """Update first/last seen and the distinct-day count of an entity state."""
+    iso = time.isoformat()
+    state.setdefault("first", iso)
+    if iso < state["first"]:
+        state["first"] = iso
+    if iso > state.get("last", ""):
+        state["last"] = iso
+    day = day_number(time)
+    if state.get("last_day") != day:
+        state["days"] = state.get("days", 0) + 1
+        state["last_day"] = day
+
+
+def days_known(state: dict, now: datetime) -> float:
+    """Days between the entity's first observation and ``now``."""
+    first = state.get("first")
+    if not first:
+        return 0.0
+    return max(0.0, (now - datetime.fromisoformat(first)).total_seconds() / 86400.0)
+
+
+def percentile(values: list[int], fraction: float) -> int:
+    if not values:
+        return 0
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
