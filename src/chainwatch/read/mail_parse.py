@@ -1,0 +1,360 @@
+"""Turn the bytes of one RFC 5322 message into :class:`EmailMessage` events.
+
+Every reader of mail (``.eml``, mbox, Maildir, and archive readers) goes through
+:func:`parse_messages`. It parses the bytes once with the standard library's compat32
+policy, which is about three times faster than ``email.policy.default``, and decodes
+header fields itself (see :mod:`chainwatch.read.mail_charset`).
+
+A message forwarded as an attachment (``message/rfc822``) becomes its own event with
+``nested_depth`` one higher, so its links and attachments are not credited to the
+person who forwarded it. Sizes are bounded: a message over the limits is still
+returned from what was read, with a defect naming the limit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import mimetypes
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email import errors as email_errors
+from email.message import Message
+from email.parser import BytesParser
+from email.policy import compat32
+
+from chainwatch.events import EmailMessage, Origin
+from chainwatch.read.base import Rejected
+from chainwatch.read.mail_charset import decode_bytes, decode_encoded_words, decode_raw_header
+from chainwatch.read.mail_headers import (
+    HeaderView,
+    addresses,
+    auth_results,
+    is_bulk,
+    message_id,
+    parse_date,
+    received_time,
+    return_path,
+    sending_ip,
+    unique_addresses,
+)
+from chainwatch.read.mail_links import LinkCollector, urls_in_html, urls_in_text
+
+log = logging.getLogger(__name__)
+
+MIB = 1024 * 1024
+MAX_MESSAGE_BYTES = 50 * MIB
+MAX_HEADER_BLOCK_BYTES = 1 * MIB
+MAX_HEADER_LINE_BYTES = 64 * 1024  # applied only inside a header block over the block limit
+MAX_MIME_PARTS = 1000
+MAX_TEXT_BYTES_PER_PART = 10 * MIB
+MAX_NESTED_DEPTH = 3  # forwarded messages inside forwarded messages
+MAX_MULTIPART_DEPTH = 32  # multipart containers inside one another, within one message
+
+READER_NAME = "mail"
+RAW_SAMPLE_BYTES = 4096
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/x-amp-html"})
+FORWARDED_TYPES = frozenset({"message/rfc822", "message/global"})
+KNOWN_TRANSFER_ENCODINGS = frozenset(
+    {"", "7bit", "8bit", "binary", "base64", "quoted-printable", "x-uuencode", "uuencode"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TimeFallbacks:
+    """Times to use when a message has no valid ``Date``, in order of preference.
+
+    ``envelope_time`` is the mbox ``From_`` line's date; ``file_time`` is the file's
+    modification time.
+    """
+
+    envelope_time: datetime | None = None
+    file_time: datetime | None = None
+
+
+@dataclass(slots=True)
+class _Body:
+    """What the walk over one message's MIME tree found."""
+
+    links: LinkCollector = field(default_factory=LinkCollector)
+    attachments: list[str] = field(default_factory=list)
+    forwarded: list[tuple[Message, str]] = field(default_factory=list)
+    defects: list[str] = field(default_factory=list)
+
+
+def _add_defect(defects: list[str], defect: str) -> None:
+    if defect not in defects:
+        defects.append(defect)
+
+
+def cap_header_block(data: bytes) -> tuple[bytes, bool]:
+    """Shorten a header block over :data:`MAX_HEADER_BLOCK_BYTES`, keeping the body.
+
+    Over-long lines are cut to :data:`MAX_HEADER_LINE_BYTES` first, so one huge field
+    does not push the fields after it out; lines past the block limit are dropped.
+    Returns the bytes to parse and whether anything was cut.
+    """
+    end = data.find(b"\n\n")
+    end_crlf = data.find(b"\n\r\n")
+    if end_crlf != -1 and (end == -1 or end_crlf < end):
+        end = end_crlf
+    header_end = len(data) if end == -1 else end + 1
+    if header_end <= MAX_HEADER_BLOCK_BYTES:
+        return data, False
+
+    kept: list[bytes] = []
+    total = 0
+    for line in data[:header_end].splitlines(keepends=True):
+        if len(line) > MAX_HEADER_LINE_BYTES:
+            line = line[:MAX_HEADER_LINE_BYTES] + b"\n"
+        if total + len(line) > MAX_HEADER_BLOCK_BYTES:
+            break
+        kept.append(line)
+        total += len(line)
+    return b"".join(kept) + data[header_end:], True
+
+
+def _filename(part: Message) -> str | None:
+    name = part.get_filename()
+    if not name:
+        return None
+    text = decode_encoded_words(decode_raw_header(str(name)))
+    return " ".join(text.split()) or None
+
+
+def _synthesised_name(content_type: str, index: int) -> str:
+    extension = mimetypes.guess_extension(content_type, strict=False) or ".bin"
+    return f"attachment-{index}{extension}"
+
+
+def _part_text(part: Message, defects: list[str]) -> str:
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return ""
+    if len(payload) > MAX_TEXT_BYTES_PER_PART:
+        payload = payload[:MAX_TEXT_BYTES_PER_PART]
+        _add_defect(defects, "text-capped")
+    text, defect = decode_bytes(payload, part.get_content_charset())
+    if defect:
+        _add_defect(defects, defect)
+    return text
+
+
+def _record_parser_defects(part: Message, defects: list[str]) -> None:
+    for defect in getattr(part, "defects", ()):
+        if isinstance(defect, email_errors.CloseBoundaryNotFoundDefect):
+            _add_defect(defects, "truncated")
+    encoding = str(part.get("content-transfer-encoding", "")).strip().lower()
+    if encoding not in KNOWN_TRANSFER_ENCODINGS:
+        _add_defect(defects, f"transfer-encoding:{' '.join(encoding.split())[:40]}")
+
+
+def _walk_leaf(part: Message, body: _Body, nameless: list[int]) -> None:
+    content_type = part.get_content_type()
+    filename = _filename(part)
+    if filename is None and part.get_content_disposition() == "attachment":
+        nameless[0] += 1
+        filename = _synthesised_name(content_type, nameless[0])
+    if filename is not None:
+        body.attachments.append(filename)
+
+    # Text attachments count too: an attached HTML page is a common credential lure.
+    if content_type in HTML_TYPES:
+        body.links.add_urls(urls_in_html(_part_text(part, body.defects)))
+    elif part.get_content_maintype() == "text":
+        body.links.add_urls(urls_in_text(_part_text(part, body.defects)))
+
+
+def walk_body(message: Message, depth: int) -> _Body:
+    """Collect links, attachment names and forwarded messages from one message's parts.
+
+    Walks iteratively, so deep nesting cannot exhaust the Python stack, and does not
+    descend into forwarded messages: those are returned in ``forwarded``.
+    """
+    body = _Body()
+    nameless = [0]
+    stack: list[tuple[Message, int]] = [(message, 0)]
+    seen = 0
+
+    while stack:
+        part, level = stack.pop()
+        seen += 1
+        if seen > MAX_MIME_PARTS:
+            _add_defect(body.defects, "parts-capped")
+            break
+        _record_parser_defects(part, body.defects)
+        payload = part.get_payload()
+
+        if part is not message and part.get_content_type() in FORWARDED_TYPES:
+            name = _filename(part) or f"forwarded-{len(body.forwarded) + 1}.eml"
+            body.attachments.append(name)
+            inner = payload[0] if isinstance(payload, list) and payload else None
+            if not isinstance(inner, Message):
+                continue
+            if depth + 1 > MAX_NESTED_DEPTH:
+                _add_defect(body.defects, "nesting-capped")
+            else:
+                body.forwarded.append((inner, name))
+            continue
+
+        if isinstance(payload, list):
+            if level >= MAX_MULTIPART_DEPTH:
+                _add_defect(body.defects, "nesting-capped")
+                continue
+            children = [child for child in payload if isinstance(child, Message)]
+            stack.extend((child, level + 1) for child in reversed(children))
+            continue
+
+        _walk_leaf(part, body, nameless)
+
+    if body.links.capped:
+        _add_defect(body.defects, "links-capped")
+    return body
+
+
+def _raw_digest(message: Message, fallback: str) -> str:
+    try:
+        raw = message.as_bytes()
+    except (RecursionError, LookupError, UnicodeError, ValueError, TypeError):
+        raw = fallback.encode("utf-8", errors="replace")
+    return hashlib.sha256(raw).hexdigest()
+
+
+def _event_time(
+    headers: HeaderView, defects: list[str], fallbacks: TimeFallbacks
+) -> tuple[datetime | None, str]:
+    date_value = headers.raw("date")
+    parsed = parse_date(date_value)
+    if parsed is not None:
+        return parsed, "date"
+    _add_defect(defects, "missing-date" if date_value is None else "invalid-date")
+
+    received = received_time(headers.raw_all("received"))
+    if received is not None:
+        return received, "received"
+    if fallbacks.envelope_time is not None:
+        return fallbacks.envelope_time, "received"
+    return fallbacks.file_time, "file"
+
+
+def build_events(
+    message: Message,
+    raw: bytes | None,
+    origin: Origin,
+    fallbacks: TimeFallbacks,
+    depth: int = 0,
+    extra_defects: tuple[str, ...] = (),
+) -> list[EmailMessage | Rejected]:
+    """Build the event for ``message`` and, after it, one for each forwarded message in it.
+
+    ``raw`` is the message's own bytes for the content digest; forwarded messages are
+    serialised again for theirs.
+    """
+    defects = list(extra_defects)
+    headers = HeaderView(message, defects)
+    if len(headers) == 0:
+        reason = "no header fields found, so this is not an email message"
+        return [Rejected(origin, reason, field="headers", raw=(raw or b"")[:RAW_SAMPLE_BYTES])]
+
+    mid = message_id(headers.raw("message-id"))
+    if mid is None:
+        digest = hashlib.sha256(raw).hexdigest() if raw is not None else None
+        digest = digest or _raw_digest(message, f"{origin.file}\0{origin.position}")
+        event_id = f"mail:sha256:{digest}"
+    else:
+        event_id = f"mail:{mid}"
+
+    time, date_source = _event_time(headers, defects, fallbacks)
+    if time is None:
+        reason = "no valid Date or Received date, and the file time is unknown"
+        return [Rejected(origin, reason, field="Date", record_id=mid)]
+
+    body = walk_body(message, depth)
+    for defect in body.defects:
+        _add_defect(defects, defect)
+
+    senders = addresses(headers, ("from",))
+    envelope = return_path(headers.raw("return-path"))
+    if envelope is None:
+        envelope = next(iter(unique_addresses(addresses(headers, ("sender",)))), None)
+
+    event = EmailMessage(
+        event_id=event_id,
+        time=time,
+        source=READER_NAME,
+        origin=origin,
+        message_id=mid,
+        sender=senders[0][1] if senders else None,
+        sender_name=(senders[0][0] or None) if senders else None,
+        envelope_sender=envelope,
+        reply_to=unique_addresses(addresses(headers, ("reply-to",))),
+        recipients=unique_addresses(addresses(headers, ("to", "cc", "bcc"))),
+        subject=headers.text("subject"),
+        links=body.links.links(),
+        attachments=tuple(body.attachments),
+        auth=auth_results(headers.raw_all("authentication-results")),
+        sending_ip=sending_ip(headers.raw_all("received")),
+        is_bulk=is_bulk(headers),
+        date_source=date_source,
+        nested_depth=depth,
+        defects=tuple(defects),
+    )
+
+    events: list[EmailMessage | Rejected] = [event]
+    for inner, name in body.forwarded:
+        position = f"{origin.position}, {name}" if origin.position else name
+        events.extend(
+            build_events(inner, None, Origin(origin.file, position), fallbacks, depth + 1)
+        )
+    return events
+
+
+def _file_time(path: str) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(os.stat(path).st_mtime, UTC)
+    except (OSError, ValueError, OverflowError):
+        return None
+
+
+def parse_messages(
+    data: bytes, origin: Origin, fallbacks: TimeFallbacks | None = None
+) -> list[EmailMessage | Rejected]:
+    """Parse one message's bytes into its event, followed by its forwarded messages' events.
+
+    Never raises for bad content: a message that cannot be used becomes a single
+    :class:`Rejected` naming the reason. Without ``fallbacks``, the modification time
+    of ``origin.file`` is the last resort for the event time.
+    """
+    if fallbacks is None:
+        fallbacks = TimeFallbacks(file_time=_file_time(origin.file))
+    if len(data) > MAX_MESSAGE_BYTES:
+        reason = f"message is {len(data)} bytes, over the limit of {MAX_MESSAGE_BYTES} bytes"
+        return [Rejected(origin, reason, field="size", raw=data[:RAW_SAMPLE_BYTES])]
+
+    defects: list[str] = []
+    to_parse, header_capped = cap_header_block(data)
+    if header_capped:
+        defects.append("header-capped")
+
+    parser = BytesParser(policy=compat32)
+    try:
+        try:
+            message = parser.parsebytes(to_parse)
+        except RecursionError:
+            # The parser recurses once per MIME level; keep the header fields at least.
+            message = parser.parsebytes(to_parse, headersonly=True)
+            defects.append("nesting-capped")
+        return build_events(message, data, origin, fallbacks, extra_defects=tuple(defects))
+    except Exception as exc:  # hostile input must never stop a reader, whatever it triggers
+        log.debug("mail parse failed for %s %s", origin.file, origin.position, exc_info=True)
+        reason = f"message could not be parsed: {type(exc).__name__}: {exc}"
+        return [Rejected(origin, reason[:500], raw=data[:RAW_SAMPLE_BYTES])]
+
+
+def parse_message(data: bytes, origin: Origin) -> EmailMessage | Rejected:
+    """Parse one message's bytes into its own event, leaving forwarded messages out.
+
+    Use :func:`parse_messages` to also get the forwarded messages as events.
+    """
+    return parse_messages(data, origin)[0]
