@@ -10,6 +10,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from chainwatch.errors import StoreError
+from chainwatch.store.batch import SUPPORTED_DIALECTS
 from chainwatch.store.schema import SCHEMA_VERSION, SCHEMA_VERSION_KEY, meta, metadata
 
 # A URL without a driver would select psycopg2, which chainwatch does not depend on.
@@ -23,9 +24,15 @@ def store_url(target: str | Path) -> URL:
             if target.startswith(prefix):
                 target = "postgresql+psycopg://" + target[len(prefix) :]
         try:
-            return make_url(target)
-        except ArgumentError as exc:
+            url = make_url(target)
+        except (ArgumentError, ValueError) as exc:
             raise StoreError(f"invalid database URL {target!r}: {exc}") from exc
+        if url.get_backend_name() not in SUPPORTED_DIALECTS:
+            raise StoreError(
+                f"unsupported database {describe_url(url)!r}: use a SQLite file or a "
+                "postgresql+psycopg:// URL"
+            )
+        return url
 
     path = Path(target).expanduser()
     if not path.parent.is_dir():

@@ -32,8 +32,10 @@ def event_row(event: Event, run_id: int) -> dict[str, Any]:
         time = to_utc(event.time)
     except (TypeError, ValueError) as exc:
         raise StoreError(f"event {event.event_id!r}: field 'time': {exc}") from exc
+    plain = event_to_dict(event)
+    plain["time"] = time.isoformat()  # events come back in UTC whatever zone they came in
     try:
-        payload = dumps_json(event_to_dict(event))
+        payload = dumps_json(plain)
     except TypeError as exc:
         raise StoreError(f"event {event.event_id!r}: cannot serialise as JSON: {exc}") from exc
 

@@ -16,7 +16,7 @@ from chainwatch.errors import StoreError
 from chainwatch.events import EVENT_TYPES, Event
 from chainwatch.read.base import Notice, Rejected
 from chainwatch.store import event_queries, findings, schema
-from chainwatch.store.batch import SUPPORTED_DIALECTS, insert_new, upsert
+from chainwatch.store.batch import insert_new, upsert
 from chainwatch.store.codec import column_text, dumps_json, loads_json
 from chainwatch.store.connect import create_store_engine, describe_url, ensure_schema, store_url
 from chainwatch.store.ingest import event_row, notice_row, rejected_row
@@ -45,12 +45,6 @@ class Store:
         """
         url = store_url(target)
         engine = create_store_engine(url)
-        if engine.dialect.name not in SUPPORTED_DIALECTS:
-            engine.dispose()
-            raise StoreError(
-                f"unsupported database {describe_url(url)!r}: use a SQLite file or a "
-                "postgresql+psycopg:// URL"
-            )
         try:
             ensure_schema(engine)
         except StoreError:
