@@ -95,16 +95,19 @@ def addresses(headers: HeaderView, names: Iterable[str]) -> list[tuple[str, str]
 
 
 def _addresses_in(value: str) -> list[tuple[str, str]]:
+    parsed = getaddresses([value])
     pairs = [
         (decode_encoded_words(display).strip(), address.strip().lower())
-        for display, address in getaddresses([value])
+        for display, address in parsed
         if "@" in address
     ]
-    if pairs:
+    bracketed_all = _BRACKETED_ADDRESS.findall(value)
+    if pairs and (len(pairs) == len(parsed) or len(bracketed_all) != 1):
         return pairs
 
-    # Phishing mail often breaks RFC 5322 (``Name ,_<a@b>``, ``Name,(<a@b>)``) in ways
-    # getaddresses rejects, so fall back to the address in angle brackets, or a bare one.
+    # Phishing mail often breaks RFC 5322 (``Name ,_<a@b>``, ``Name,(<a@b>)``) so that
+    # getaddresses drops the address or splits off the display name. Fall back to the
+    # one address in angle brackets with the text before it, or to bare addresses.
     bracketed = _BRACKETED_ADDRESS.search(value)
     if bracketed is not None:
         display = decode_encoded_words(value[: bracketed.start()]).strip(_NAME_PUNCTUATION)
