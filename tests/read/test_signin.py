@@ -117,9 +117,11 @@ def test_graph_page_with_odata_keys(tmp_path: Path) -> None:
             },
         ],
     }
+
     path = tmp_path / "page.json"
     path.write_bytes(orjson.dumps(page, option=orjson.OPT_INDENT_2))
     assert sniffs(READER, path)
+
     first, second = _sign_ins(path)
     assert first.user == "lee@example.com"
     assert first.success is False

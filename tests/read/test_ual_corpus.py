@@ -1,6 +1,6 @@
 """Unified Audit Log records from public peer parsers, compared with their expected output.
 
-Each Sekoia intake-format test holds one raw Management Activity API record (as a JSON
+Each Sekoia intake-format test contains one raw Management Activity API record (as a JSON
 string) and the fields Sekoia's parser extracts. Every record must read without an
 exception, and for the records chainwatch models the time, user, source IP, operation
 and outcome must agree with Sekoia. All mismatches are collected and reported together.

@@ -65,7 +65,7 @@ class UalJsonReader:
 
 @dataclass(frozen=True, slots=True)
 class _Columns:
-    """Where the wrapper fields are in one CSV layout, by header name."""
+    """Column positions of the wrapper fields in one CSV layout, found by header name."""
 
     audit_data: int
     record_id: int | None

@@ -4,8 +4,8 @@ The Unified Audit Log, Entra sign-in and message trace readers all receive the s
 kinds of files: a JSON array, JSON lines, an OData page (``{"value": [...]}`` or
 ``{"d": {"results": [...]}}``), or a CSV written by PowerShell or a portal. Those files
 may start with a UTF-8 BOM or be UTF-16 (Windows PowerShell 5.1 ``Out-File``). This
-module turns them into records or :class:`~chainwatch.read.base.Rejected` items and
-never raises for bad content.
+module turns them into records or :class:`~chainwatch.read.base.Rejected` items; a
+property test with random bytes checks that bad content does not raise.
 """
 
 from __future__ import annotations

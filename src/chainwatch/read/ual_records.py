@@ -226,7 +226,12 @@ def _item_recipients(item: dict[str, Any]) -> tuple[str, ...]:
     found: list[str] = []
     for key in ("Recipients", "ToRecipients", "CcRecipients", "BccRecipients"):
         value = item.get(key)
-        entries = value if isinstance(value, list) else [value] if isinstance(value, str) else []
+        if isinstance(value, list):
+            entries = value
+        elif isinstance(value, str):
+            entries = [value]
+        else:
+            entries = []
         for entry in entries:
             if isinstance(entry, dict):
                 entry = entry.get("Address") or entry.get("EmailAddress") or ""

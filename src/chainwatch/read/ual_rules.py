@@ -33,7 +33,7 @@ SENDER_PARAMETERS = frozenset({"From", "FromAddressContainsWords"})
 
 @dataclass
 class RuleSettings:
-    """What a rule or forwarding change does, collected before building the event."""
+    """Decoded actions and conditions of one rule or forwarding change."""
 
     rule_name: str | None = None
     forward_to: list[str] = field(default_factory=list)
@@ -54,7 +54,7 @@ class RuleSettings:
 def name_value_pairs(value: Any) -> list[tuple[str, str]]:
     """Return a ``[{Name, Value}]`` list as ordered pairs, keeping duplicate names.
 
-    Some exports store the list as JSON text; non-string values become their JSON text.
+    Some exports store the list as JSON text. Non-string values become their JSON text.
     """
     if isinstance(value, str):
         try:
@@ -88,7 +88,7 @@ def addresses_in(value: str) -> list[str]:
     """Return the addresses in a recipient list, lower-cased.
 
     Entries look like ``a@b``, ``smtp:a@b``, ``"Name" [SMTP:a@b]``, or a display name or
-    legacy Exchange DN with no address; those are kept verbatim so nothing is dropped.
+    legacy Exchange DN with no address. Those are kept verbatim, so nothing is dropped.
     """
     found: list[str] = []
     for entry in re.split(r"[;,]", value):
