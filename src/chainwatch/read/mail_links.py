@@ -105,7 +105,8 @@ def clean_url(url: str) -> str | None:
 def url_host(url: str) -> str | None:
     """Return the normalised host of an absolute URL, or ``None`` if it has none."""
     try:
-        hostname = urlsplit(url).hostname
+        # Browsers read "\\" as "/" in http(s) URLs, so it also ends the host.
+        hostname = urlsplit(url.replace("\\", "/")).hostname
     except ValueError:
         return None
     if not hostname:
