@@ -65,7 +65,7 @@ def test_save_baselines_across_batches(store: Store) -> None:
 
 
 def test_baseline_state_with_large_int_and_surrogate(store: Store) -> None:
-    # Both make orjson refuse, so the store falls back to the standard encoder.
+    # orjson rejects both, so the store falls back to the standard encoder.
     state = {"big": 2**70, "name": "caf\udce9"}
     store.save_baselines({("sender", "x"): state})
 

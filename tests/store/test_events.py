@@ -76,7 +76,7 @@ def test_add_events_duplicate_within_one_call(store: Store) -> None:
 def test_add_events_across_batches(store: Store) -> None:
     run_id = store.start_run("read", ["exports"])
     unique = BATCH_SIZE + 1500
-    # Every id appears twice: once in the first pass and again in the second.
+    # Every even id appears a second time, after the first batch ends.
     events = [sign_in(str(i), i) for i in range(unique)]
     events += [sign_in(str(i), i) for i in range(0, unique, 2)]
 
@@ -144,7 +144,7 @@ def test_add_events_unknown_run_raises(store: Store) -> None:
         store.add_events([sign_in("1")], 999)
 
 
-def test_unprocessed_events_ordered_by_time_then_id(store: Store) -> None:
+def test_unprocessed_ordered_by_time_id(store: Store) -> None:
     run_id = store.start_run("read", ["exports"])
     # Added out of order, with three events sharing one time.
     events = [
@@ -169,7 +169,7 @@ def test_unprocessed_events_ordered_by_time_then_id(store: Store) -> None:
     ]
 
 
-def test_unprocessed_events_stream_in_batches(store: Store) -> None:
+def test_unprocessed_stream_in_batches(store: Store) -> None:
     run_id = store.start_run("read", ["exports"])
     total = 23
     batch = 5

@@ -65,7 +65,7 @@ def test_same_detection_twice_in_one_call(store: Store) -> None:
     assert [d["score"] for d in store.list_detections()] == [20]
 
 
-def test_list_detections_by_incident_in_time_order(store: Store) -> None:
+def test_list_detections_by_incident(store: Store) -> None:
     store.save_detections(
         [
             detection("d3", "2024-05-14T12:00:00+00:00", "inc-1"),
@@ -97,7 +97,7 @@ def test_invalid_detection_raises(store: Store, field: str, value: Any, message:
         store.save_detections([bad])
 
 
-def test_incidents_ordered_by_severity_then_first_time(store: Store) -> None:
+def test_incidents_ordered_by_severity(store: Store) -> None:
     store.save_incidents(
         [
             incident("b", 50, "2024-05-14T10:00:00+00:00"),
@@ -160,7 +160,7 @@ def test_get_incident_ambiguous_prefix_raises(store: Store) -> None:
     assert "7d3e1901, 7d3e2200" in str(caught.value)
 
 
-def test_get_incident_exact_id_that_prefixes_another(store: Store) -> None:
+def test_incident_exact_id_beats_prefix(store: Store) -> None:
     store.save_incidents(
         [
             incident("inc-1", 60, "2024-05-14T10:00:00+00:00"),
@@ -171,7 +171,7 @@ def test_get_incident_exact_id_that_prefixes_another(store: Store) -> None:
     assert store.get_incident("inc-1")["incident_id"] == "inc-1"  # type: ignore[index]
 
 
-def test_get_incident_prefix_is_case_sensitive_and_literal(store: Store) -> None:
+def test_incident_prefix_case_and_wildcards(store: Store) -> None:
     store.save_incidents(
         [
             incident("ABC-1", 60, "2024-05-14T10:00:00+00:00"),
@@ -182,3 +182,18 @@ def test_get_incident_prefix_is_case_sensitive_and_literal(store: Store) -> None
 
     assert store.get_incident("abc") is None
     assert store.get_incident("x_y%")["incident_id"] == "x_y%z"  # type: ignore[index]
+
+
+def test_replace_incidents_drops_old_ids(store: Store) -> None:
+    store.save_incidents(
+        [
+            incident("old-1", 60, "2024-05-14T10:00:00+00:00"),
+            incident("old-2", 40, "2024-05-14T11:00:00+00:00"),
+        ]
+    )
+
+    store.replace_incidents([incident("merged", 70, "2024-05-14T10:00:00+00:00")])
+
+    assert [i["incident_id"] for i in store.list_incidents()] == ["merged"]
+    store.replace_incidents([])
+    assert store.list_incidents() == []

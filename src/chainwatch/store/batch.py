@@ -44,7 +44,7 @@ def dialect_insert(engine: Engine, table: Table) -> SqliteInsert | PostgresInser
 
 
 def insert_new(engine: Engine, table: Table, rows: Iterable[Row]) -> tuple[int, int]:
-    """Insert rows whose unique keys are not stored yet; return (inserted, duplicates).
+    """Insert rows whose unique keys are not stored yet and return (inserted, duplicates).
 
     Each chunk of :data:`BATCH_SIZE` rows is one transaction. A row that repeats a key
     of an earlier row in the same call also counts as a duplicate.
@@ -67,7 +67,7 @@ def insert_new(engine: Engine, table: Table, rows: Iterable[Row]) -> tuple[int, 
 
 
 def upsert(engine: Engine, table: Table, rows: Iterable[Row], keys: Sequence[str]) -> int:
-    """Insert rows or overwrite the stored rows with the same ``keys``; return the row count.
+    """Insert rows or overwrite stored rows with the same ``keys`` and return the row count.
 
     Within one call the last row for a key wins.
     """

@@ -22,8 +22,8 @@ def iter_events_where(
 ) -> Iterator[Event]:
     """Yield events matching ``conditions`` ordered by (time, event_id).
 
-    Keyset pagination reads ``batch_size`` rows per query and holds no connection
-    between batches, so the caller may write to the store (for example mark events
+    Keyset pagination reads ``batch_size`` rows per query and keeps no connection
+    open between batches, so the caller may write to the store (for example mark events
     processed) while iterating. Rows added behind the current position are not seen.
     """
     if batch_size < 1:

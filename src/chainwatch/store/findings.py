@@ -21,10 +21,10 @@ class AmbiguousIdError(ChainwatchError, LookupError):
     def __init__(self, prefix: str, matches: list[str]):
         self.prefix = prefix
         self.matches = matches
-        shown = ", ".join(matches[:AMBIGUOUS_IDS_SHOWN])
+        listed = ", ".join(matches[:AMBIGUOUS_IDS_SHOWN])
         more = " and more" if len(matches) > AMBIGUOUS_IDS_SHOWN else ""
         super().__init__(
-            f"incident id prefix {prefix!r} matches several incidents ({shown}{more}); "
+            f"incident id prefix {prefix!r} matches several incidents ({listed}{more}); "
             "give more characters of the id"
         )
 
@@ -32,32 +32,32 @@ class AmbiguousIdError(ChainwatchError, LookupError):
 def detection_row(detection: dict[str, Any]) -> dict[str, Any]:
     """Build the ``detections`` row for a detection dict; see :meth:`Store.save_detections`."""
     detection_id = _required_text(detection, "detection_id", "detection")
-    what = f"detection {detection_id!r}"
+    label = f"detection {detection_id!r}"
     return {
         "detection_id": column_text(detection_id),
-        "model": column_text(_required_text(detection, "model", what)),
-        "time": _required_time(detection, "time", what),
-        "account": column_text(_optional_text(detection, "account", what)),
-        "score": _required_int(detection, "score", what),
-        "incident_id": column_text(_optional_text(detection, "incident_id", what)),
-        "payload": _payload(detection, what),
+        "model": column_text(_required_text(detection, "model", label)),
+        "time": _required_time(detection, "time", label),
+        "account": column_text(_optional_text(detection, "account", label)),
+        "score": _required_int(detection, "score", label),
+        "incident_id": column_text(_optional_text(detection, "incident_id", label)),
+        "payload": _payload(detection, label),
     }
 
 
 def incident_row(incident: dict[str, Any]) -> dict[str, Any]:
     """Build the ``incidents`` row for an incident dict; see :meth:`Store.save_incidents`."""
     incident_id = _required_text(incident, "incident_id", "incident")
-    what = f"incident {incident_id!r}"
+    label = f"incident {incident_id!r}"
     accounts = incident.get("accounts")
     if not isinstance(accounts, list | tuple) or not all(isinstance(a, str) for a in accounts):
-        raise StoreError(f"{what}: field 'accounts' must be a list of strings, got {accounts!r}")
+        raise StoreError(f"{label}: field 'accounts' must be a list of strings, got {accounts!r}")
     return {
         "incident_id": column_text(incident_id),
-        "severity": _required_int(incident, "severity", what),
-        "title": column_text(_required_text(incident, "title", what)),
-        "first_time": _required_time(incident, "first_time", what),
-        "last_time": _required_time(incident, "last_time", what),
-        "payload": _payload(incident, what),
+        "severity": _required_int(incident, "severity", label),
+        "title": column_text(_required_text(incident, "title", label)),
+        "first_time": _required_time(incident, "first_time", label),
+        "last_time": _required_time(incident, "last_time", label),
+        "payload": _payload(incident, label),
     }
 
 
@@ -108,40 +108,40 @@ def list_detections(connection: Connection, incident_id: str | None) -> list[dic
     return [loads_json(payload) for payload in connection.execute(query).scalars()]
 
 
-def _required_text(record: dict[str, Any], name: str, what: str) -> str:
+def _required_text(record: dict[str, Any], name: str, label: str) -> str:
     value = record.get(name)
     if not isinstance(value, str) or not value:
-        raise StoreError(f"{what}: field {name!r} must be a non-empty string, got {value!r}")
+        raise StoreError(f"{label}: field {name!r} must be a non-empty string, got {value!r}")
     return value
 
 
-def _optional_text(record: dict[str, Any], name: str, what: str) -> str | None:
+def _optional_text(record: dict[str, Any], name: str, label: str) -> str | None:
     value = record.get(name)
     if value is not None and not isinstance(value, str):
-        raise StoreError(f"{what}: field {name!r} must be a string or None, got {value!r}")
+        raise StoreError(f"{label}: field {name!r} must be a string or None, got {value!r}")
     return value
 
 
-def _required_int(record: dict[str, Any], name: str, what: str) -> int:
+def _required_int(record: dict[str, Any], name: str, label: str) -> int:
     value = record.get(name)
     if not isinstance(value, int) or isinstance(value, bool):
-        raise StoreError(f"{what}: field {name!r} must be an integer, got {value!r}")
+        raise StoreError(f"{label}: field {name!r} must be an integer, got {value!r}")
     return value
 
 
-def _required_time(record: dict[str, Any], name: str, what: str) -> datetime:
+def _required_time(record: dict[str, Any], name: str, label: str) -> datetime:
     value = record.get(name)
     try:
         parsed = datetime.fromisoformat(value) if isinstance(value, str) else value
         return to_utc(parsed)
     except (TypeError, ValueError) as exc:
         raise StoreError(
-            f"{what}: field {name!r} must be an ISO 8601 time with a zone, got {value!r} ({exc})"
+            f"{label}: field {name!r} must be an ISO 8601 time with a zone, got {value!r} ({exc})"
         ) from exc
 
 
-def _payload(record: dict[str, Any], what: str) -> str:
+def _payload(record: dict[str, Any], label: str) -> str:
     try:
         return dumps_json(record)
     except (TypeError, ValueError) as exc:
-        raise StoreError(f"{what}: cannot serialise as JSON: {exc}") from exc
+        raise StoreError(f"{label}: cannot serialise as JSON: {exc}") from exc

@@ -22,7 +22,7 @@ ACCOUNT_FIELDS: dict[str, str] = {
 
 
 def event_row(event: Event, run_id: int) -> dict[str, Any]:
-    """Build the ``events`` row for ``event``; raise :class:`StoreError` if it cannot be stored."""
+    """Build the ``events`` row for ``event``, or raise :class:`StoreError` if it is invalid."""
     if event.kind not in EVENT_TYPES or event.kind not in ACCOUNT_FIELDS:
         raise StoreError(
             f"event {event.event_id!r}: unknown kind {event.kind!r}; "
@@ -33,7 +33,7 @@ def event_row(event: Event, run_id: int) -> dict[str, Any]:
     except (TypeError, ValueError) as exc:
         raise StoreError(f"event {event.event_id!r}: field 'time': {exc}") from exc
     plain = event_to_dict(event)
-    plain["time"] = time.isoformat()  # events come back in UTC whatever zone they came in
+    plain["time"] = time.isoformat()  # events come back in UTC, whatever zone the reader gave
     try:
         payload = dumps_json(plain)
     except TypeError as exc:

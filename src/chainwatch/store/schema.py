@@ -63,7 +63,7 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 def to_utc(value: datetime) -> datetime:
-    """Convert an aware datetime to UTC; raise ``ValueError`` for a naive one."""
+    """Convert an aware datetime to UTC, or raise ``ValueError`` for a naive one."""
     if not isinstance(value, datetime):
         raise TypeError(f"expected a datetime, got {type(value).__name__}: {value!r}")
     if value.tzinfo is None or value.utcoffset() is None:

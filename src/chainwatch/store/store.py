@@ -9,7 +9,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from chainwatch.errors import StoreError
@@ -53,7 +53,7 @@ class Store:
         return cls(engine)
 
     def close(self) -> None:
-        """Close every pooled connection; the store cannot be used afterwards."""
+        """Close every pooled connection. The store cannot be used afterwards."""
         self._engine.dispose()
 
     def __enter__(self) -> Self:
@@ -80,7 +80,7 @@ class Store:
         try:
             yield
         except SQLAlchemyError as exc:
-            # The driver's error is enough; SQLAlchemy's adds the SQL and parameters.
+            # The driver's error is enough, because SQLAlchemy's adds the SQL and 5,000 rows.
             cause = getattr(exc, "orig", None) or exc
             raise StoreError(f"{action} failed in {self.url}: {cause}") from exc
 
@@ -116,7 +116,7 @@ class Store:
     # ingest
 
     def add_events(self, events: Iterable[Event], run_id: int) -> tuple[int, int]:
-        """Store new events of run ``run_id``; return (inserted, duplicates).
+        """Store new events of run ``run_id`` and return (inserted, duplicates).
 
         An event whose ``event_id`` is already stored, or repeats one earlier in
         ``events``, is a duplicate and is left as first stored.
@@ -126,7 +126,7 @@ class Store:
             return insert_new(self._engine, schema.events, rows)
 
     def add_rejected(self, items: Iterable[Rejected], run_id: int) -> tuple[int, int]:
-        """Store rejected records with their raw bytes; return (inserted, duplicates).
+        """Store rejected records with their raw bytes and return (inserted, duplicates).
 
         Records with the same file, position, reason and raw bytes are duplicates.
         """
@@ -135,7 +135,7 @@ class Store:
             return insert_new(self._engine, schema.rejected, rows)
 
     def add_notices(self, notices: Iterable[Notice], run_id: int) -> int:
-        """Store notices not stored yet (same file, position, kind and message); return how many."""
+        """Store notices not stored yet (by file, position, kind and message) and count them."""
         rows = (notice_row(notice, run_id) for notice in notices)
         with self._failing_as(f"adding notices of run {run_id}"):
             inserted, _ = insert_new(self._engine, schema.notices, rows)
@@ -208,7 +208,7 @@ class Store:
             return connection.execute(query).scalar_one_or_none()
 
     def set_meta(self, key: str, value: str) -> None:
-        """Store the setting ``key``; the schema version cannot be set this way."""
+        """Store the setting ``key``. The schema version cannot be set this way."""
         if key == schema.SCHEMA_VERSION_KEY:
             raise ValueError(f"{key!r} is managed by the store and cannot be set")
         with self._failing_as(f"saving setting {key!r}"):
@@ -238,6 +238,18 @@ class Store:
         rows = (findings.incident_row(incident) for incident in incidents)
         with self._failing_as("saving incidents"):
             upsert(self._engine, schema.incidents, rows, ("incident_id",))
+
+    def replace_incidents(self, incidents: Iterable[dict[str, Any]]) -> None:
+        """Replace every stored incident with ``incidents`` in one transaction.
+
+        Incidents are rebuilt from all detections on every run; groups that merged
+        would otherwise leave their old ids behind.
+        """
+        rows = [findings.incident_row(incident) for incident in incidents]
+        with self._failing_as("replacing incidents"), self._engine.begin() as connection:
+            connection.execute(delete(schema.incidents))
+            if rows:
+                connection.execute(insert(schema.incidents), rows)
 
     def list_incidents(self, min_severity: int = 0) -> list[dict[str, Any]]:
         """Return incidents with at least ``min_severity``, most severe first, then oldest."""
