@@ -75,6 +75,14 @@ def _learn_sender(state: State, event: EmailMessage) -> None:
 
 def _learn_link(state: State, event: EmailMessage) -> None:
     touch_days(state, event.time)
+    if event.direction == Direction.INBOUND and "first_inbound" not in state:
+        state["first_inbound"] = {
+            "message_id": event.message_id,
+            "sender": event.sender,
+            "subject": event.subject,
+            "time": event.time.isoformat(),
+            "recipients": list(event.recipients[:20]),
+        }
     state["messages"] = state.get("messages", 0) + 1
     senders = state.setdefault("senders", [])
     if event.sender and event.sender not in senders:

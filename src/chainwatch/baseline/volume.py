@@ -23,16 +23,31 @@ def _prune(window: list[list], now: datetime) -> list[list]:
     return [entry for entry in window if entry[0] > cutoff]
 
 
-def _close_hour(state: State, now: datetime) -> None:
+def _close_hour(state: State, now: datetime) -> int:
+    """Start a new clock hour if ``now`` is past the current one; return the closed count.
+
+    An hour marked ``tainted`` (a detection fired in it) is not added to the history, so
+    an attacker's burst never becomes the account's normal.
+    """
     hour = now.replace(minute=0, second=0, microsecond=0).isoformat()
+    closed = 0
     if state.get("hour") != hour:
-        if state.get("hour") is not None and state.get("hour_count", 0) > 0:
+        has_hour = state.get("hour") is not None and state.get("hour_count", 0) > 0
+        if has_hour and not state.get("tainted"):
+            closed = state["hour_count"]
             history = state.setdefault("history", [])
-            history.append(state["hour_count"])
+            history.append(closed)
             del history[:-MAX_HISTORY_HOURS]
         state["hour"] = hour
         state["hour_count"] = 0
         state["hour_keys"] = []
+        state["tainted"] = False
+    return closed
+
+
+def taint_hour(book: BaselineBook, namespace: str, account: str) -> None:
+    """Keep the account's current hour out of its history."""
+    book.edit(namespace, account)["tainted"] = True
 
 
 def window_recipients(state: State | None, now: datetime, new: tuple[str, ...]) -> set[str]:
@@ -71,9 +86,14 @@ def learn_sent(book: BaselineBook, account: str, time: datetime, recipients: tup
 
 
 def learn_items_read(book: BaselineBook, account: str, time: datetime, count: int) -> None:
-    """Add items read to the account's window and hourly history."""
+    """Add items read to the account's window and hourly history, and to the org's."""
     state = book.edit("file-volume", account)
-    _close_hour(state, time)
+    closed = _close_hour(state, time)
+    if closed:
+        org = book.edit("file-volume-org", "all")
+        history = org.setdefault("history", [])
+        history.append(closed)
+        del history[:-MAX_HISTORY_HOURS]
     window = _prune(state.get("window", []), time)
     window.append([time.isoformat(), count])
     state["window"] = window
@@ -86,10 +106,8 @@ def window_items(state: State | None, now: datetime, new: int) -> int:
 
 
 def hourly_profile(state: State | None) -> tuple[int, int, int]:
-    """Return ``(active hours, 95th percentile, maximum)`` of the hourly history."""
+    """Return ``(active hours, 95th percentile, maximum)`` of the closed hours."""
     history = list((state or {}).get("history", []))
-    if state and state.get("hour_count"):
-        history.append(state["hour_count"])
     if not history:
         return 0, 0, 0
     return len(history), percentile(history, 0.95), max(history)

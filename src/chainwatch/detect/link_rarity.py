@@ -13,6 +13,8 @@ from chainwatch.events import Link
 # The organisation's link baseline is trusted after this much mail and time.
 MIN_ORG_MESSAGES = 300
 MIN_ORG_DAYS = 7.0
+# Rarity at or above which a link counts as rare in the organisation.
+RARE_LINK_THRESHOLD = 0.25
 
 
 @dataclass(frozen=True, slots=True)

@@ -198,7 +198,8 @@ class UnusualLoginAndNewEmailRule(Model):
         ]
         if not related:
             return None
-        login = max(related, key=lambda s: s["score"])
+        # The sign-in from the rule's own address, else the most recent one.
+        login = max(related, key=lambda s: (s.get("ip") == event.ip, s["time"]))
         traits = rule_traits(event, frozenset(self.settings.org_domains))
         rule_p = traits.probability
         login_p = login["score"] / 100

@@ -3,8 +3,9 @@
 A reader takes the path of one file and yields, for every record in it, either a
 normalised event or a :class:`Rejected` record. Line-oriented formats (JSON lines,
 CSV, mbox) are streamed; a whole JSON document is loaded only up to
-:data:`MAX_JSON_DOCUMENT_BYTES`. A reader never raises for bad content: the record is set aside with its raw
-bytes, its position and the reason, and reading goes on with the next record.
+:data:`MAX_JSON_DOCUMENT_BYTES`. A reader never raises for bad content: the record
+is set aside with its raw bytes, its position and the reason, and reading goes on
+with the next record.
 Records that are read but deliberately not turned into events (operations chainwatch
 does not model) are counted as ``skipped``, never rejected.
 """

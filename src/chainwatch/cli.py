@@ -1,0 +1,244 @@
+"""The ``chainwatch`` command line.
+
+Errors raised as :class:`~chainwatch.errors.ChainwatchError` are printed as one line
+and exit with status 2; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from chainwatch import __version__
+from chainwatch.errors import ChainwatchError, SettingsError
+from chainwatch.report.escape import safe_text
+from chainwatch.report.json_report import analysis_document, dumps, read_summary_dict
+from chainwatch.report.text import render_incident, render_incident_line, render_read_summary
+from chainwatch.settings import Settings, load_settings
+
+DEFAULT_DB = "chainwatch.db"
+
+db_option = click.option(
+    "--db",
+    default=DEFAULT_DB,
+    show_default=True,
+    help="SQLite file, or a database URL such as postgresql+psycopg://user@127.0.0.1/chainwatch.",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+
+
+def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn chainwatch errors into one line on stderr and exit status 2."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        debug = click.get_current_context().find_root().params.get("debug", False)
+        try:
+            return command(*args, **kwargs)
+        except ChainwatchError as exc:
+            if debug:
+                raise
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+
+    return wrapper
+
+
+@click.group()
+@click.version_option(__version__)
+@click.option("--debug", is_flag=True, help="Show tracebacks and debug logging.")
+def main(debug: bool) -> None:
+    """Find email and SaaS account takeover chains in Microsoft 365 exports and mail."""
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def _open_store(db: str):
+    from chainwatch.store import Store
+
+    return Store.open(db)
+
+
+def _settings(config: Path | None, org_domains: tuple[str, ...]) -> Settings:
+    settings = load_settings(config)
+    if org_domains:
+        settings = settings.with_org_domains(org_domains)
+    return settings
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--org-domain",
+    "org_domains",
+    multiple=True,
+    help="An accepted domain of the organisation (repeatable). Inferred from the data if omitted.",
+)
+@click.option(
+    "--config",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Settings file (TOML): known networks, domains, thresholds.",
+)
+@db_option
+@json_option
+@click.option(
+    "--min-severity",
+    type=click.IntRange(0, 100),
+    default=0,
+    show_default=True,
+    help="Only list incidents at or above this severity (0-100).",
+)
+@handle_errors
+def analyze(
+    paths: tuple[Path, ...],
+    org_domains: tuple[str, ...],
+    config: Path | None,
+    db: str,
+    as_json: bool,
+    min_severity: int,
+) -> None:
+    """Read exports under PATHS, score new events and print the incidents found."""
+    from chainwatch.pipeline import run_analysis
+
+    settings = _settings(config, org_domains)
+    progress = None if as_json else (lambda message: click.echo(safe_text(message), err=True))
+    with _open_store(db) as store:
+        result = run_analysis(store, list(paths), settings, progress)
+    incidents = [i.to_dict() for i in result.incidents if i.severity >= min_severity]
+    read = read_summary_dict(result.read)
+    if as_json:
+        click.echo(
+            dumps(
+                analysis_document(
+                    run_id=result.run_id,
+                    org_domains=result.org_domains,
+                    org_domains_inferred=result.org_domains_inferred,
+                    read=read,
+                    events_processed=result.events_processed,
+                    incidents=incidents,
+                    alert_severity=settings.alert_severity,
+                )
+            ),
+            nl=False,
+        )
+        return
+
+    lines = render_read_summary(read)
+    inferred = (
+        " (inferred from the data; set --org-domain to override)"
+        if (result.org_domains_inferred)
+        else ""
+    )
+    lines.append(f"Organisation domains: {', '.join(result.org_domains) or 'unknown'}{inferred}")
+    lines.append(f"Scored {result.events_processed} new events.")
+    lines.append("")
+    urgent = [i for i in incidents if i["severity"] >= settings.alert_severity]
+    lines.append(
+        f"{len(incidents)} incidents, {len(urgent)} at severity {settings.alert_severity} or "
+        "more (look now):"
+    )
+    for incident in incidents:
+        lines.append("  " + render_incident_line(incident))
+    for incident in urgent:
+        lines.append("")
+        lines.extend(render_incident(incident))
+    click.echo("\n".join(lines))
+
+
+@main.command()
+@db_option
+@json_option
+@click.option("--min-severity", type=click.IntRange(0, 100), default=0, show_default=True)
+@handle_errors
+def incidents(db: str, as_json: bool, min_severity: int) -> None:
+    """List stored incidents, most severe first."""
+    with _open_store(db) as store:
+        found = store.list_incidents(min_severity)
+    if as_json:
+        click.echo(dumps({"incidents": found}), nl=False)
+        return
+    if not found:
+        click.echo("No incidents stored.")
+    for incident in found:
+        click.echo(render_incident_line(incident))
+
+
+@main.command()
+@click.argument("incident_id")
+@db_option
+@json_option
+@handle_errors
+def show(incident_id: str, db: str, as_json: bool) -> None:
+    """Show one incident in full (an id prefix is enough)."""
+    with _open_store(db) as store:
+        try:
+            incident = store.get_incident(incident_id)
+        except LookupError as exc:
+            raise SettingsError(str(exc)) from exc
+    if incident is None:
+        raise SettingsError(f"incident {incident_id!r} not found: run 'chainwatch incidents'")
+    if as_json:
+        click.echo(dumps(incident), nl=False)
+        return
+    click.echo("\n".join(render_incident(incident)))
+
+
+@main.command()
+@db_option
+@json_option
+@click.option("--limit", type=click.IntRange(1), default=200, show_default=True)
+@handle_errors
+def rejected(db: str, as_json: bool, limit: int) -> None:
+    """List records that were set aside, with file, position, field and reason."""
+    with _open_store(db) as store:
+        rows = store.list_rejected(limit)
+    if as_json:
+        click.echo(dumps({"rejected": rows}), nl=False)
+        return
+    if not rows:
+        click.echo("No rejected records.")
+    for row in rows:
+        where = ", ".join(p for p in (row["file"], row["position"]) if p)
+        field = f" field {row['field']!r}:" if row.get("field") else ""
+        record = f" (record {row['record_id']})" if row.get("record_id") else ""
+        click.echo(safe_text(f"{where}{record}:{field} {row['reason']}", 1000))
+
+
+@main.command()
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--seed", type=int, default=7, show_default=True, help="Random seed.")
+@click.option("--mailboxes", type=click.IntRange(50), default=120, show_default=True)
+@click.option("--days", type=click.IntRange(28), default=42, show_default=True)
+@click.option(
+    "--start",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default="2026-09-21",
+    show_default=True,
+    help="First day of the simulated period (UTC).",
+)
+@handle_errors
+def simulate(out_dir: Path, seed: int, mailboxes: int, days: int, start: Any) -> None:
+    """Write a simulated tenant with one injected takeover chain to OUT_DIR."""
+    from chainwatch.simulate import simulate_tenant
+
+    start_date: date = start.date()
+    try:
+        result = simulate_tenant(
+            out_dir, seed=seed, mailboxes=mailboxes, days=days, start=start_date
+        )
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from exc
+    click.echo(f"Wrote simulated tenant to {out_dir}: {result}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""Plain-language titles and summaries of incidents.
+
+The text is built from the detections' own fields; attacker-controlled values (rule
+names, hosts, subjects) are inserted verbatim here and escaped by each presenter.
+"""
+
+from __future__ import annotations
+
+from chainwatch.correlate.incident import OriginMessage
+from chainwatch.detect.base import Detection
+
+STAGE_ORDER = ("delivery", "sign-in", "collection", "persistence", "spread")
+STAGE_PHRASES = {
+    "sign-in": "signed in from an unusual location",
+    "collection": "read an unusual number of files or mail items",
+    "persistence": "created or changed mailbox rules",
+    "spread": "sent unusual mail",
+}
+
+
+def title_for(
+    group: list[Detection], accounts: tuple[str, ...], origin: OriginMessage | None
+) -> str:
+    stages = {d.stage for d in group}
+    if not accounts:
+        hosts = ", ".join(origin.link_hosts) if origin else "a link"
+        return (
+            f"Suspicious message from {origin.sender if origin else 'an external sender'} ({hosts})"
+        )
+    who = accounts[0] if len(accounts) == 1 else f"{len(accounts)} accounts"
+    if "spread" in stages and ("sign-in" in stages or "persistence" in stages):
+        return f"Account takeover spreading from {who}"
+    if "persistence" in stages and "sign-in" in stages:
+        return f"Probable account takeover of {who}"
+    if stages == {"sign-in"}:
+        return f"Unusual sign-in activity for {who}"
+    if stages == {"persistence"}:
+        return f"Mailbox rule change for {who}"
+    return f"Suspicious activity for {who}"
+
+
+def summarise(
+    group: list[Detection],
+    accounts: tuple[str, ...],
+    origin: OriginMessage | None,
+    entities: dict[str, list[str]],
+) -> str:
+    """Write a few sentences an analyst can read aloud at a stand-up."""
+    sentences: list[str] = []
+    if origin is not None:
+        when = origin.time.strftime("%Y-%m-%d %H:%M UTC") if origin.time else "an unknown time"
+        hosts = ", ".join(origin.link_hosts) or "a link"
+        sentences.append(
+            f"The chain starts with a message from {origin.sender or 'an unknown sender'} on "
+            f"{when} linking to {hosts}"
+            + (f" (message id {origin.message_id})" if origin.message_id else "")
+            + "."
+        )
+
+    for account in accounts:
+        own = [d for d in group if d.account == account]
+        steps = []
+        for stage in STAGE_ORDER[1:]:
+            stage_detections = [d for d in own if d.stage == stage]
+            if stage_detections:
+                first = min(stage_detections, key=lambda d: d.time)
+                steps.append(
+                    f"{STAGE_PHRASES[stage]} ({first.time.strftime('%Y-%m-%d %H:%M')}: "
+                    f"{first.summary})"
+                )
+        if steps:
+            sentences.append(f"{account} " + "; then ".join(steps) + ".")
+
+    if len(accounts) > 1:
+        networks = ", ".join(entities.get("network", [])[:3])
+        shared = f" Shared attacker infrastructure: {networks}." if networks else ""
+        sentences.append(f"{len(accounts)} accounts are involved.{shared}")
+    if origin is not None and origin.time is not None:
+        last = max(d.time for d in group)
+        days = (last - origin.time).total_seconds() / 86400
+        sentences.append(f"From the first message to the last finding: {days:.1f} days.")
+    return " ".join(sentences)

@@ -1,0 +1,199 @@
+"""The scoring engine: score each event against the baselines, then learn from it.
+
+Events must arrive in event-time order. For each event every model whose kinds match
+scores it against the state as it was before the event, so no score ever sees the
+event itself or anything later. Then the engine records the context composite models
+look back on, and learns the event into the baselines unless a model judged it
+suspicious (score at or above :data:`LEARN_BELOW`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from chainwatch.baseline.book import BaselineBook
+from chainwatch.baseline.context import flag, remember
+from chainwatch.baseline.sender import learn_message
+from chainwatch.baseline.signin import learn_ip_location, learn_signin, learned_location
+from chainwatch.baseline.volume import learn_items_read, learn_sent, taint_hour
+from chainwatch.detect.base import Detection, Model
+from chainwatch.detect.file_access import UnusualFileAccessAfterUnusualLogin
+from chainwatch.detect.hijack_link import AccountHijackLink
+from chainwatch.detect.impersonation_link import LoginImpersonationLink
+from chainwatch.detect.link_rarity import RARE_LINK_THRESHOLD, is_org_link, link_rarity
+from chainwatch.detect.mailbox_rule import NewEmailRule, UnusualLoginAndNewEmailRule
+from chainwatch.detect.outbound import (
+    RecipientSurgeFromUnusualLoginLocation,
+    RecipientSurgeWithSuspiciousContent,
+    UnusualLoginLocationAndNewUnknownLink,
+    sent_by_account,
+)
+from chainwatch.detect.unusual_signin import UnusualSignIn
+from chainwatch.events import EmailMessage, Event, FileAccess, MailboxRuleChange, SignIn
+from chainwatch.settings import Settings
+
+MODELS: tuple[type[Model], ...] = (
+    UnusualSignIn,
+    NewEmailRule,
+    UnusualLoginAndNewEmailRule,
+    AccountHijackLink,
+    LoginImpersonationLink,
+    UnusualLoginLocationAndNewUnknownLink,
+    RecipientSurgeFromUnusualLoginLocation,
+    RecipientSurgeWithSuspiciousContent,
+    UnusualFileAccessAfterUnusualLogin,
+)
+REPORT_FLOOR = 15  # detections scoring lower are not kept
+LEARN_BELOW = 60  # events a model scored at or above this are not learned as normal
+CONTEXT_FLOOR = 50  # unusual sign-ins and lures at or above this feed composite models
+VOLUME_MODELS = {
+    RecipientSurgeFromUnusualLoginLocation.name: "outbound",
+    RecipientSurgeWithSuspiciousContent.name: "outbound",
+    UnusualFileAccessAfterUnusualLogin.name: "file-volume",
+}
+
+
+class Engine:
+    """Runs every model over a time-ordered stream of enriched events."""
+
+    def __init__(self, settings: Settings, book: BaselineBook) -> None:
+        self.settings = settings
+        self.book = book
+        self.models = [cls(settings=settings) for cls in MODELS]
+        self.detections: dict[str, Detection] = {}
+        self.events_seen = 0
+
+    def process(self, event: Event) -> list[Detection]:
+        """Score and learn one event; return the detections it raised (repeats folded)."""
+        self.events_seen += 1
+        event = self._with_learned_location(event)
+        found: list[Detection] = []
+        for model in self.models:
+            if event.kind not in model.kinds:
+                continue
+            detection = model.score(self.book, event)
+            if detection is not None and detection.score >= REPORT_FLOOR:
+                found.append(detection)
+
+        new = [d for d in (self._fold_repeat(d) for d in found) if d is not None]
+        self._remember_context(event, found)
+        suspicious = any(d.score >= LEARN_BELOW for d in found)
+        self._learn(event, suspicious, found)
+        return new
+
+    def _with_learned_location(self, event: Event) -> Event:
+        if isinstance(event, (FileAccess, MailboxRuleChange)) and event.location.country is None:
+            learned = learned_location(self.book, event.ip)
+            if learned is not None:
+                return replace(event, location=learned)
+        return event
+
+    def _fold_repeat(self, detection: Detection) -> Detection | None:
+        model = next(m for m in self.models if m.name == detection.model)
+        if model.repeat_hours <= 0:
+            self.detections[detection.detection_id] = detection
+            return detection
+        key = model.dedupe_key(detection)
+        fired = self.book.get("fired", key)
+        if fired:
+            last = datetime.fromisoformat(fired["time"])
+            if detection.time - last < timedelta(hours=model.repeat_hours):
+                earlier = self.detections.get(fired["detection_id"])
+                if earlier is not None:
+                    folded = replace(
+                        earlier,
+                        repeat_count=earlier.repeat_count + 1,
+                        score=max(earlier.score, detection.score),
+                    )
+                    if detection.model in VOLUME_MODELS:
+                        # A burst grows while it lasts: report its latest, largest size.
+                        folded = replace(
+                            folded, summary=detection.summary, explanation=detection.explanation
+                        )
+                    self.detections[earlier.detection_id] = folded
+                self.book.edit("fired", key)["time"] = detection.time.isoformat()
+                return None
+        state = self.book.edit("fired", key)
+        state["time"] = detection.time.isoformat()
+        state["detection_id"] = detection.detection_id
+        self.detections[detection.detection_id] = detection
+        return detection
+
+    def _remember_context(self, event: Event, found: list[Detection]) -> None:
+        for detection in found:
+            if detection.score < CONTEXT_FLOOR:
+                continue
+            entry = {
+                "time": detection.time.isoformat(),
+                "model": detection.model,
+                "account": detection.account,
+                "score": detection.score,
+                "detection_id": detection.detection_id,
+            }
+            if detection.model == UnusualSignIn.name and isinstance(event, SignIn):
+                where = ", ".join(
+                    v
+                    for v in (
+                        event.location.country,
+                        detection.entity_values("network")[0]
+                        if detection.entity_values("network")
+                        else None,
+                        event.client.family,
+                    )
+                    if v
+                )
+                remember(
+                    self.book,
+                    event.user,
+                    "unusual-signin",
+                    {**entry, "ip": event.ip, "where": where, "event_id": event.event_id},
+                )
+                for network in detection.entity_values("network"):
+                    flag(self.book, "flagged-network", network, entry)
+                if event.ip:
+                    flag(self.book, "flagged-ip", event.ip, entry)
+            elif detection.stage == "delivery":
+                for host in detection.entity_values("link-host"):
+                    flag(self.book, "flagged-host", host, entry)
+
+        if isinstance(event, EmailMessage):
+            sent = sent_by_account(event)
+            if sent is not None:
+                org_domains = frozenset(self.settings.org_domains)
+                for link in event.links:
+                    if is_org_link(link, org_domains):
+                        continue
+                    rarity = link_rarity(self.book, link, event.time)
+                    if rarity.rarity >= RARE_LINK_THRESHOLD or rarity.flagged_by:
+                        remember(
+                            self.book,
+                            sent[0],
+                            "rare-link-sent",
+                            {
+                                "time": event.time.isoformat(),
+                                "host": link.host,
+                                "rarity": rarity.rarity,
+                                "flagged": rarity.flagged_by,
+                            },
+                        )
+
+    def _learn(self, event: Event, suspicious: bool, found: list[Detection]) -> None:
+        if isinstance(event, SignIn):
+            if event.ip and event.location.source == "record":
+                learn_ip_location(self.book, event.ip, event.location)
+            if not suspicious:
+                learn_signin(self.book, event)
+            return
+        if isinstance(event, FileAccess):
+            learn_items_read(self.book, event.user, event.time, event.item_count)
+        else:
+            sent = sent_by_account(event)
+            if sent is not None:
+                learn_sent(self.book, sent[0], event.time, sent[1])
+            if isinstance(event, EmailMessage) and not suspicious:
+                learn_message(self.book, event)
+        for detection in found:
+            namespace = VOLUME_MODELS.get(detection.model)
+            if namespace and detection.score >= LEARN_BELOW:
+                taint_hour(self.book, namespace, detection.account)

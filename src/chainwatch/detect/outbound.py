@@ -1,0 +1,261 @@
+"""Models on mail sent by the organisation's own accounts.
+
+- Unusual login location and new unknown link: an account with a recent unusual
+  sign-in sends a link to a host that is rare in the organisation.
+- Recipient surge from unusual login location: far more distinct recipients in an hour
+  than the account ever reached, shortly after an unusual sign-in.
+- Recipient surge with suspicious content: the same surge while the account is sending
+  a rare or already flagged link.
+
+A surge is judged against the account's own busiest hours, so bulk senders such as a
+newsletter or an invoicing mailbox are compared with themselves; and a surge alone is
+not enough, which keeps month-end invoice runs quiet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import ClassVar
+
+from chainwatch.baseline.book import BaselineBook
+from chainwatch.baseline.context import recall
+from chainwatch.baseline.volume import (
+    exceedance_probability,
+    hourly_profile,
+    new_contacts,
+    window_recipients,
+)
+from chainwatch.detect.base import Detection, Model, TriageGuide, noisy_or
+from chainwatch.detect.link_rarity import RARE_LINK_THRESHOLD, is_org_link, link_rarity
+from chainwatch.events import Direction, EmailMessage, Event, MailSent
+
+SENT_DIRECTIONS = frozenset({Direction.OUTBOUND, Direction.INTERNAL})
+LOGIN_LOOKBACK = timedelta(hours=72)
+SURGE_LOGIN_LOOKBACK = timedelta(hours=24)
+MIN_SURGE_RECIPIENTS = 15
+
+
+SEND_TRIAGE_CHECK = (
+    "Compare the recipient count with the account's busiest hours in the explanation.",
+    "Open one sent message from the message trace or Sent Items and look at its link.",
+    "Check the unusual sign-in before it: country, network, client.",
+)
+SEND_RESPONSE = (
+    "Block the account from sending and revoke its sessions.",
+    "Recall or remove the messages from internal mailboxes; warn external recipients.",
+)
+
+
+def sent_by_account(event: Event) -> tuple[str, tuple[str, ...]] | None:
+    """Return ``(sender, recipients)`` for mail an organisation account sent."""
+    if isinstance(event, MailSent) and event.direction in SENT_DIRECTIONS:
+        return event.sender, event.recipients
+    if (
+        isinstance(event, EmailMessage)
+        and event.direction in SENT_DIRECTIONS
+        and event.nested_depth == 0
+        and event.sender
+    ):
+        return event.sender, event.recipients
+    return None
+
+
+def latest_unusual_signin(state: BaselineBook, account: str, event: Event, within: timedelta):
+    signins = recall(state, account, "unusual-signin", event.time, within)
+    return max(signins, key=lambda s: (s["score"], s["time"])) if signins else None
+
+
+@dataclass
+class UnusualLoginLocationAndNewUnknownLink(Model):
+    name: ClassVar[str] = "unusual-login-location-and-new-unknown-link"
+    title: ClassVar[str] = "Unusual login location and new unknown link"
+    stage: ClassVar[str] = "spread"
+    kinds: ClassVar[frozenset[str]] = frozenset({"email"})
+    triage: ClassVar[TriageGuide] = TriageGuide(
+        meaning="An account that recently signed in from an unusual place sent a link to a "
+        "host almost nobody in the organisation has seen: a taken-over mailbox spreading "
+        "its lure.",
+        check=SEND_TRIAGE_CHECK,
+        false_positives=("A traveller sharing a new tool's link with colleagues.",),
+        response=SEND_RESPONSE,
+    )
+
+    def dedupe_key(self, detection: Detection) -> str:
+        hosts = ",".join(sorted(detection.entity_values("link-host")))
+        return f"{self.name}|{detection.account}|{hosts}"
+
+    def score(self, state: BaselineBook, event: Event) -> Detection | None:
+        if not isinstance(event, EmailMessage):
+            return None
+        sent = sent_by_account(event)
+        if sent is None or not event.links:
+            return None
+        account = sent[0]
+        login = latest_unusual_signin(state, account, event, LOGIN_LOOKBACK)
+        if login is None:
+            return None
+        org_domains = frozenset(self.settings.org_domains)
+        rarities = [
+            link_rarity(state, link, event.time)
+            for link in event.links
+            if not is_org_link(link, org_domains)
+        ]
+        rare = [r for r in rarities if r.rarity >= RARE_LINK_THRESHOLD or r.flagged_by]
+        if not rare:
+            return None
+        worst = max(rare, key=lambda r: (r.flagged_by is not None, r.rarity))
+        link_p = max(worst.rarity, 0.9 if worst.flagged_by else 0.0)
+        value = 100 * noisy_or(0.6 * login["score"] / 100, 0.6 * link_p)
+        return self.make(
+            event,
+            account=account,
+            score=value,
+            summary=f"{account} sent a link to {worst.host} after an unusual sign-in",
+            explanation=[
+                f"unusual sign-in at {login['time'][:16]} from {login.get('where', '?')} "
+                f"(score {login['score']})",
+                worst.describe(),
+                f"{len(event.recipients)} recipient(s) on this message",
+            ],
+            entities=[
+                ("account", account),
+                ("link-host", worst.host),
+                *(("message-id", m) for m in [event.message_id] if m),
+            ],
+            event_ids=(event.event_id, login["event_id"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Surge:
+    """A burst of distinct recipients compared with the account's busiest hours."""
+
+    count: int
+    first_time: int
+    active_hours: int
+    p95: int
+    maximum: int
+    probability: float
+
+    @property
+    def strength(self) -> float:
+        return 1.0 - self.probability
+
+    def describe(self) -> str:
+        return (
+            f"{self.count} distinct recipients in 60 minutes ({self.first_time} never mailed "
+            f"before); in {self.active_hours} earlier active hours this account's 95th "
+            f"percentile was {self.p95} and its maximum {self.maximum} "
+            f"(p={self.probability:.3f})"
+        )
+
+
+def measure_surge(state: BaselineBook, account: str, event: Event, recipients, min_hours: int):
+    outbound = state.get("outbound", account)
+    hours, p95, maximum = hourly_profile(outbound)
+    if hours < min_hours:
+        return None
+    current = window_recipients(outbound, event.time, recipients)
+    count = len(current)
+    if count < max(MIN_SURGE_RECIPIENTS, 3 * p95 + 1) or count <= maximum:
+        return None
+    first_time = len(new_contacts(outbound, tuple(current)))
+    return Surge(count, first_time, hours, p95, maximum, exceedance_probability(outbound, count))
+
+
+class _SurgeModel(Model):
+    stage: ClassVar[str] = "spread"
+    kinds: ClassVar[frozenset[str]] = frozenset({"email", "mail-sent"})
+    repeat_hours: ClassVar[float] = 6.0
+
+
+@dataclass
+class RecipientSurgeFromUnusualLoginLocation(_SurgeModel):
+    name: ClassVar[str] = "recipient-surge-from-unusual-login-location"
+    title: ClassVar[str] = "Recipient surge from unusual login location"
+    triage: ClassVar[TriageGuide] = TriageGuide(
+        meaning="The account mailed far more people in an hour than it ever has, within a "
+        "day of an unusual sign-in.",
+        check=SEND_TRIAGE_CHECK,
+        false_positives=("A traveller sending an announcement to a large list.",),
+        response=SEND_RESPONSE,
+    )
+
+    def score(self, state: BaselineBook, event: Event) -> Detection | None:
+        sent = sent_by_account(event)
+        if sent is None:
+            return None
+        account, recipients = sent
+        login = latest_unusual_signin(state, account, event, SURGE_LOGIN_LOOKBACK)
+        if login is None:
+            return None
+        surge = measure_surge(state, account, event, recipients, self.settings.min_history)
+        if surge is None:
+            return None
+        value = 100 * noisy_or(0.6 * surge.strength, 0.6 * login["score"] / 100)
+        return self.make(
+            event,
+            account=account,
+            score=value,
+            summary=f"{account} mailed {surge.count} recipients in an hour after an unusual "
+            f"sign-in",
+            explanation=[
+                surge.describe(),
+                f"unusual sign-in at {login['time'][:16]} from {login.get('where', '?')} "
+                f"(score {login['score']})",
+            ],
+            entities=[("account", account)],
+            event_ids=(event.event_id, login["event_id"]),
+        )
+
+
+@dataclass
+class RecipientSurgeWithSuspiciousContent(_SurgeModel):
+    name: ClassVar[str] = "recipient-surge-with-suspicious-content"
+    title: ClassVar[str] = "Recipient surge with suspicious content"
+    triage: ClassVar[TriageGuide] = TriageGuide(
+        meaning="The account mailed far more people in an hour than it ever has while "
+        "sending a link that is rare in the organisation or was flagged as a lure.",
+        check=SEND_TRIAGE_CHECK,
+        false_positives=("An announcement of a newly adopted external tool.",),
+        response=SEND_RESPONSE,
+    )
+
+    def score(self, state: BaselineBook, event: Event) -> Detection | None:
+        sent = sent_by_account(event)
+        if sent is None:
+            return None
+        account, recipients = sent
+        sent_links = recall(state, account, "rare-link-sent", event.time, timedelta(hours=2))
+        if isinstance(event, EmailMessage):
+            org_domains = frozenset(self.settings.org_domains)
+            for link in event.links:
+                if is_org_link(link, org_domains):
+                    continue
+                rarity = link_rarity(state, link, event.time)
+                if rarity.rarity >= RARE_LINK_THRESHOLD or rarity.flagged_by:
+                    sent_links.append(
+                        {"host": link.host, "rarity": rarity.rarity, "flagged": rarity.flagged_by}
+                    )
+        if not sent_links:
+            return None
+        surge = measure_surge(state, account, event, recipients, self.settings.min_history)
+        if surge is None:
+            return None
+        worst = max(sent_links, key=lambda s: (bool(s.get("flagged")), s.get("rarity", 0)))
+        content_p = 0.9 if worst.get("flagged") else float(worst.get("rarity", 0.5))
+        value = 100 * noisy_or(0.6 * surge.strength, 0.6 * content_p)
+        content = f"sending a link to {worst['host']}" + (
+            f", flagged earlier by {worst['flagged']}"
+            if worst.get("flagged")
+            else f", rarity {worst.get('rarity', 0):.2f} in the organisation"
+        )
+        return self.make(
+            event,
+            account=account,
+            score=value,
+            summary=f"{account} mailed {surge.count} recipients in an hour with a rare link",
+            explanation=[surge.describe(), content],
+            entities=[("account", account), ("link-host", worst["host"])],
+        )

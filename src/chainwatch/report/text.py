@@ -1,0 +1,90 @@
+"""The readable report printed by ``chainwatch analyze`` and ``chainwatch show``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainwatch.report.escape import safe_text
+
+SEVERITY_LABELS = ((80, "critical"), (50, "high"), (25, "medium"), (0, "low"))
+
+
+def severity_label(severity: int) -> str:
+    return next(label for floor, label in SEVERITY_LABELS if severity >= floor)
+
+
+def render_read_summary(read: dict[str, Any]) -> list[str]:
+    lines = [
+        f"Read {read['files']} files: {read['events']} new events, {read['duplicates']} "
+        f"duplicates, {read['skipped']} records of operations not analysed, "
+        f"{read['rejected']} rejected.",
+    ]
+    if read.get("per_reader"):
+        parts = ", ".join(f"{name} {count}" for name, count in read["per_reader"].items())
+        lines.append(f"  by reader: {parts}")
+    for notice in read.get("notices", [])[:20]:
+        lines.append(f"  coverage: {safe_text(notice)}")
+    rejections = read.get("rejections", [])
+    for rejection in rejections[:10]:
+        lines.append(f"  rejected: {safe_text(rejection)}")
+    if read["rejected"] > 10:
+        lines.append(f"  ... {read['rejected'] - 10} more: run 'chainwatch rejected' to list them")
+    return lines
+
+
+def render_incident_line(incident: dict[str, Any]) -> str:
+    accounts = ", ".join(safe_text(a, 60) for a in incident["accounts"][:4])
+    more = len(incident["accounts"]) - 4
+    if more > 0:
+        accounts += f" +{more}"
+    return (
+        f"{incident['incident_id']}  {incident['severity']:>3} "
+        f"{severity_label(incident['severity']):<8}"
+        f" {incident['first_time'][:16]}  {safe_text(incident['title'], 80)}"
+        + (f"  [{accounts}]" if accounts else "")
+    )
+
+
+def render_incident(incident: dict[str, Any]) -> list[str]:
+    """Render one incident in full: summary, origin, detections with numbers, timeline."""
+    lines = [
+        f"{incident['incident_id']}  severity {incident['severity']} "
+        f"({severity_label(incident['severity'])})  {safe_text(incident['title'])}",
+        f"  accounts: {', '.join(safe_text(a) for a in incident['accounts']) or '-'}",
+        f"  first {incident['first_time']}  last {incident['last_time']}  "
+        f"dwell {incident.get('dwell_hours', 0)} h",
+        "",
+        "  " + safe_text(incident["summary"], 4000),
+        "",
+    ]
+    origin = incident.get("origin")
+    if origin:
+        lines += [
+            "  Origin message",
+            f"    sender      {safe_text(origin.get('sender'))}",
+            f"    message id  {safe_text(origin.get('message_id'))}",
+            f"    time        {origin.get('time') or '-'}",
+            f"    link hosts  {', '.join(safe_text(h) for h in origin.get('link_hosts', []))}",
+            f"    traced by   {safe_text(origin.get('traced_by'))}",
+            "",
+        ]
+    lines.append("  Detections")
+    for detection in incident["detections"]:
+        repeat = f" (+{detection['repeat_count']} similar)" if detection.get("repeat_count") else ""
+        lines.append(
+            f"    {detection['time'][:16]}  {detection['score']:>3}  {detection['model']}  "
+            f"{safe_text(detection['account'], 60)}{repeat}"
+        )
+        lines.append(f"      {safe_text(detection['summary'], 200)}")
+        for reason in detection["explanation"]:
+            lines.append(f"      - {safe_text(reason, 400)}")
+    lines.append("")
+    lines.append("  Severity: " + "; ".join(incident.get("severity_explanation", [])))
+    lines.append("")
+    lines.append("  Timeline")
+    for entry in incident["timeline"]:
+        lines.append(
+            f"    {entry['time'][:19]}  {entry['stage']:<11} {safe_text(entry['account'], 50):<34} "
+            f"{safe_text(entry['what'], 200)}"
+        )
+    return lines
