@@ -63,10 +63,10 @@ MAILDIR_SUBFOLDERS = ("cur", "new", "tmp")
 def looks_like_header_block(head: bytes) -> bool:
     """Return whether ``head`` starts with an RFC 5322 header block of a mail message.
 
-    The first line must be a header field (after an optional ``From_`` envelope line,
-    UTF-8 byte order mark or Outlook preamble), at least one field must be a mail field
-    such as From, Received or Message-ID, and the block must either hold two fields or
-    end with a blank line.
+    The first line must be a header field. An optional ``From_`` envelope line, UTF-8
+    byte order mark or Outlook preamble may come before it. At least one field must be
+    a mail field such as From, Received or Message-ID, and the block must either
+    contain two fields or end with a blank line.
     """
     lines = head.removeprefix(_BOM).split(b"\n", SNIFF_MAX_LINES)[:SNIFF_MAX_LINES]
     if lines and (is_from_line(lines[0] + b"\n") or lines[0].strip() == _OUTLOOK_PREAMBLE):

@@ -1,8 +1,9 @@
 """Charset handling for mail: label aliases, tolerant decoding and RFC 2047 encoded words.
 
-Mail in the wild carries charset labels that Python does not know (``uft-8``, ``1``) or
-maps to a codec that is too narrow (``ks_c_5601-1987`` is ``euc_kr`` in the standard
-library, which cannot decode the CP949-only syllables Outlook sends under that label).
+Mail in the wild carries charset labels that Python does not know (``uft-8``, ``1``)
+or maps to a codec that is too narrow. For example, the standard library maps
+``ks_c_5601-1987`` to ``euc_kr``, which cannot decode the CP949-only syllables that
+Outlook sends under that label.
 Nothing here raises for a bad label or bad bytes: decoding falls back and the caller
 gets a defect string to record instead.
 """

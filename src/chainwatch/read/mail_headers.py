@@ -200,9 +200,9 @@ def received_ips(value: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Addre
 def sending_ip(received: list[str]) -> str | None:
     """Return the first external hop: the external IP in the bottom-most ``Received`` having one.
 
-    NOTE: the bottom-most fields are written by the sender's side and can be forged;
-    only hops below the organisation's own servers are trustworthy, and which servers
-    those are is not known here.
+    NOTE: the sender's side writes the bottom-most fields and can forge them. Only the
+    hops that the organisation's own servers recorded are trustworthy, but this code
+    does not know which servers those are.
     """
     for value in reversed(received):
         for address in received_ips(value):

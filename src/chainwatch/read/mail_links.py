@@ -23,8 +23,8 @@ from chainwatch.events import Link
 MAX_LINKS_PER_MESSAGE = 500
 MAX_UNWRAP_ROUNDS = 5
 
-# Absolute URLs in plain text. Angle brackets, quotes and whitespace end a URL, as they
-# do in the RFC 3986 appendix C delimiting advice.
+# Absolute URLs in plain text. Angle brackets, quotes and whitespace end a URL, because
+# writers use them to delimit URLs in prose.
 _TEXT_URL = re.compile(r"""(?:https?|ftp)://[^\s<>"'`\x00-\x1f\x7f]+""", re.IGNORECASE)
 _TRAILING_PUNCTUATION = ".,;:!?'\""
 _CLOSING_TO_OPENING = {")": "(", "]": "[", "}": "{"}
@@ -119,9 +119,9 @@ def _query_values(url: str, names: Iterable[str]) -> Iterator[str]:
         query = urlsplit(url).query
     except ValueError:
         return
-    wanted = set(names)
+    selected = set(names)
     for name, value in parse_qsl(query, keep_blank_values=False):
-        if name.lower() in wanted:
+        if name.lower() in selected:
             yield value
 
 

@@ -75,7 +75,7 @@ class TimeFallbacks:
 
 @dataclass(slots=True)
 class _Body:
-    """What the walk over one message's MIME tree found."""
+    """Links, attachment names, forwarded messages and defects of one message's MIME tree."""
 
     links: LinkCollector = field(default_factory=LinkCollector)
     attachments: list[str] = field(default_factory=list)
@@ -91,8 +91,8 @@ def _add_defect(defects: list[str], defect: str) -> None:
 def cap_header_block(data: bytes) -> tuple[bytes, bool]:
     """Shorten a header block over :data:`MAX_HEADER_BLOCK_BYTES`, keeping the body.
 
-    Over-long lines are cut to :data:`MAX_HEADER_LINE_BYTES` first, so one huge field
-    does not push the fields after it out; lines past the block limit are dropped.
+    Over-long lines are cut to :data:`MAX_HEADER_LINE_BYTES` first, so that one huge
+    field does not push out the fields after it. Lines past the block limit are dropped.
     Returns the bytes to parse and whether anything was cut.
     """
     end = data.find(b"\n\n")
@@ -103,16 +103,16 @@ def cap_header_block(data: bytes) -> tuple[bytes, bool]:
     if header_end <= MAX_HEADER_BLOCK_BYTES:
         return data, False
 
-    kept: list[bytes] = []
+    kept_lines: list[bytes] = []
     total = 0
     for line in data[:header_end].splitlines(keepends=True):
         if len(line) > MAX_HEADER_LINE_BYTES:
             line = line[:MAX_HEADER_LINE_BYTES] + b"\n"
         if total + len(line) > MAX_HEADER_BLOCK_BYTES:
             break
-        kept.append(line)
+        kept_lines.append(line)
         total += len(line)
-    return b"".join(kept) + data[header_end:], True
+    return b"".join(kept_lines) + data[header_end:], True
 
 
 def _filename(part: Message) -> str | None:
@@ -184,7 +184,9 @@ def walk_body(message: Message, depth: int) -> _Body:
             _add_defect(body.defects, "parts-capped")
             break
         _record_parser_defects(part, body.defects)
-        payload = part.get_payload()
+        # Only containers are read here. For a leaf, compat32 get_payload() without
+        # decode=True raises TypeError on an RFC 2231 charset over raw 8-bit text.
+        payload = part.get_payload() if part.is_multipart() else None
 
         if part is not message and part.get_content_type() in FORWARDED_TYPES:
             name = _filename(part) or f"forwarded-{len(body.forwarded) + 1}.eml"
