@@ -41,8 +41,8 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 def _postgres_schema(admin_url: str) -> Iterator[str]:
-    # A schema per test keeps tests independent and is much faster than a database
-    # per test. The store finds its tables through search_path, set per connection.
+    # A schema per test keeps tests independent without a CREATE DATABASE per
+    # test. The store finds its tables through search_path, set per connection.
     schema = f"chainwatch_test_{uuid.uuid4().hex[:12]}"
     url = make_url(admin_url)
     if url.drivername in ("postgresql", "postgres"):
