@@ -235,9 +235,17 @@ def simulate(out_dir: Path, seed: int, mailboxes: int, days: int, start: Any) ->
         result = simulate_tenant(
             out_dir, seed=seed, mailboxes=mailboxes, days=days, start=start_date
         )
-    except ValueError as exc:
+    except (ValueError, FileExistsError) as exc:
         raise SettingsError(str(exc)) from exc
-    click.echo(f"Wrote simulated tenant to {out_dir}: {result}")
+    click.echo(
+        f"Wrote a simulated tenant of {mailboxes} mailboxes over {days} days to {out_dir}:\n"
+        f"  {result.data_dir}: {len(result.files)} files, {result.sign_ins} sign-ins, "
+        f"{result.audit_records} audit records, {result.trace_rows} message trace rows, "
+        f"{result.messages} messages\n"
+        f"  {result.truth_path}: ground truth ({len(result.compromised_accounts)} compromised "
+        f"accounts)\n"
+        f"  {result.settings_path}: settings for --config"
+    )
 
 
 if __name__ == "__main__":

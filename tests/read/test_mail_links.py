@@ -6,6 +6,7 @@ import pytest
 
 from chainwatch.read.mail_links import (
     LinkCollector,
+    anchors_in_html,
     effective_link,
     normalise_host,
     urls_in_html,
@@ -218,3 +219,17 @@ def test_collector_caps_links() -> None:
 
     assert len(collector.links()) == 3
     assert collector.capped is True
+
+
+def test_collector_keeps_anchor_text_of_unwrapped_link():
+    html = (
+        '<p><a href="https://nam01.safelinks.protection.outlook.com/?url='
+        'https%3A%2F%2Fcreate.piktochart.example%2Foutput%2F1&amp;data=x">'
+        "View document in\n  Microsoft OneDrive</a></p>"
+    )
+    collector = LinkCollector()
+    collector.add_urls(urls_in_html(html))
+    collector.add_display_texts(anchors_in_html(html))
+    [link] = collector.links()
+    assert link.host == "create.piktochart.example"
+    assert link.display_text == "View document in Microsoft OneDrive"

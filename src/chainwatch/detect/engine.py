@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from chainwatch.baseline.book import BaselineBook
 from chainwatch.baseline.context import flag, remember
+from chainwatch.baseline.counts import touch_days
 from chainwatch.baseline.sender import learn_message
 from chainwatch.baseline.signin import learn_ip_location, learn_signin, learned_location
 from chainwatch.baseline.volume import learn_items_read, learn_sent, taint_hour
@@ -187,6 +188,11 @@ class Engine:
             return
         if isinstance(event, FileAccess):
             learn_items_read(self.book, event.user, event.time, event.item_count)
+        elif isinstance(event, MailboxRuleChange):
+            if not suspicious:
+                touch_days(self.book.edit("rules", event.mailbox), event.time)
+                rules = self.book.edit("rules", event.mailbox)
+                rules["n"] = rules.get("n", 0) + 1
         else:
             sent = sent_by_account(event)
             if sent is not None:

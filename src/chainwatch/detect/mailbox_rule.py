@@ -147,16 +147,23 @@ class NewEmailRule(Model):
             return None
         traits = rule_traits(event, frozenset(self.settings.org_domains))
         reasons = list(traits.reasons)
+        history = state.get("rules", event.mailbox) or {}
+        reasons.append(
+            f"{history.get('n', 0)} earlier rule changes on this mailbox on "
+            f"{history.get('days', 0)} days"
+        )
         weight_boost = 0.0
         location = learned_location(state, event.ip)
         if location and location.asn is not None:
-            user_networks = (state.get("signin", event.actor) or {}).get("features", {})
-            count = user_networks.get("network", {}).get(f"AS{location.asn}", 0)
+            signins = state.get("signin", event.actor) or {}
+            network = f"AS{location.asn}"
+            count = signins.get("features", {}).get("network", {}).get(network, 0)
+            total = signins.get("n", 0)
             if count == 0:
                 weight_boost = 0.2
-                reasons.append(
-                    f"made from AS{location.asn}, a network {event.actor} never signed in from"
-                )
+            reasons.append(
+                f"made from {network}, used in {count} of {total} sign-ins of {event.actor}"
+            )
         value = 100 * noisy_or(traits.probability, weight_boost)
         return self.make(
             event,

@@ -13,6 +13,7 @@ import binascii
 import re
 import string
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from encodings import idna
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -22,6 +23,7 @@ from chainwatch.events import Link
 
 MAX_LINKS_PER_MESSAGE = 500
 MAX_UNWRAP_ROUNDS = 5
+MAX_DISPLAY_TEXT = 200  # characters of anchor text kept per link
 
 # Absolute URLs in plain text. Angle brackets, quotes and whitespace end a URL, because
 # writers use them to delimit URLs in prose.
@@ -244,6 +246,20 @@ def urls_in_html(html: str) -> Iterator[str]:
         yield from urls_in_text(root.text(separator=" "))
 
 
+def anchors_in_html(html: str) -> Iterator[tuple[str, str]]:
+    """Yield ``(href, visible text)`` of every ``a`` element that has text.
+
+    The text is what the reader was shown, so a model can compare it with the real
+    host ("View document in Microsoft OneDrive" on a form-builder host).
+    """
+    tree = LexborHTMLParser(html)
+    for node in tree.css("a[href]"):
+        href = node.attributes.get("href")
+        text = " ".join(node.text(separator=" ").split())[:MAX_DISPLAY_TEXT]
+        if href and text:
+            yield href, text
+
+
 class LinkCollector:
     """Effective links of one message, deduplicated in first-seen order and capped."""
 
@@ -263,6 +279,16 @@ class LinkCollector:
                 self.capped = True
                 return
             self._links[link.url] = link
+
+    def add_display_texts(self, anchors: Iterable[tuple[str, str]]) -> None:
+        """Attach the visible text of an anchor to the link it leads to, first text wins."""
+        for raw_url, text in anchors:
+            link = effective_link(raw_url)
+            if link is None:
+                continue
+            found = self._links.get(link.url)
+            if found is not None and found.display_text is None:
+                self._links[link.url] = replace(found, display_text=text)
 
     def links(self) -> tuple[Link, ...]:
         return tuple(self._links.values())

@@ -39,7 +39,12 @@ from chainwatch.read.mail_headers import (
     sending_ip,
     unique_addresses,
 )
-from chainwatch.read.mail_links import LinkCollector, urls_in_html, urls_in_text
+from chainwatch.read.mail_links import (
+    LinkCollector,
+    anchors_in_html,
+    urls_in_html,
+    urls_in_text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +166,9 @@ def _walk_leaf(part: Message, body: _Body, nameless: list[int]) -> None:
 
     # Text attachments count too: an attached HTML page is a common credential lure.
     if content_type in HTML_TYPES:
-        body.links.add_urls(urls_in_html(_part_text(part, body.defects)))
+        html = _part_text(part, body.defects)
+        body.links.add_urls(urls_in_html(html))
+        body.links.add_display_texts(anchors_in_html(html))
     elif part.get_content_maintype() == "text":
         body.links.add_urls(urls_in_text(_part_text(part, body.defects)))
 
