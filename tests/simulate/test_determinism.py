@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import date
 from pathlib import Path
@@ -71,3 +72,6 @@ def test_defaults_run_quickly(tmp_path: Path) -> None:
     assert elapsed < 30
     assert result.messages > 10_000
     assert len(result.compromised_accounts) == 3
+    chain = json.loads(result.truth_path.read_text(encoding="utf-8"))["chain"]
+    assert len(chain["internal_message_ids"]) >= 60
+    assert len(chain["internal_message_ids"]) + len(chain["external_message_ids"]) >= 250
