@@ -117,7 +117,7 @@ def _origin(group: list[Detection], book: BaselineBook) -> OriginMessage | None:
         return OriginMessage(
             message_id=next(iter(first.entity_values("message-id")), None),
             sender=next(iter(first.entity_values("sender")), first.account),
-            subject=None,
+            subject=next(iter(first.entity_values("subject")), None),
             time=first.time,
             link_hosts=tuple(dict.fromkeys(first.entity_values("link-host"))),
             recipients=tuple(first.entity_values("recipient")),

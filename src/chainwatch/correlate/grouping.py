@@ -5,8 +5,8 @@ Two detections belong to the same incident when:
 - they concern the same organisation account within :data:`ACCOUNT_WINDOW`;
 - they share an attacker address, network, link host or message id (only entities that
   a detection already found unusual are ever shared, so a common ISP joins nothing);
-- one is a lure delivered to an account and the other a detection on that account
-  within :data:`LURE_WINDOW` after delivery.
+- one is a lure from outside delivered to an account and the other a detection on
+  that account scoring at least :data:`LURE_FOLLOW_UP` within :data:`LURE_WINDOW`.
 
 Grouping is a union-find over detections, deterministic for the same input, and the
 incident id derives from the group's earliest detection so re-running keeps ids.
@@ -26,6 +26,8 @@ ACCOUNT_WINDOW = timedelta(days=7)
 LURE_WINDOW = timedelta(days=14)
 SHARED_ENTITIES = ("ip", "network", "link-host", "message-id")
 DELIVERY_STAGE = "delivery"
+# A recipient's own detection must score this much to be tied to a lure it received.
+LURE_FOLLOW_UP = 50
 
 
 class _UnionFind:
@@ -68,13 +70,14 @@ def group_detections(detections: Iterable[Detection]) -> list[list[Detection]]:
                 else:
                     first_with[key] = index
 
+    internal_senders = set(by_account)
     for index, detection in enumerate(ordered):
-        if detection.stage != DELIVERY_STAGE:
+        if detection.stage != DELIVERY_STAGE or detection.account in internal_senders:
             continue
         for recipient in detection.entity_values("recipient"):
             for other in by_account.get(recipient, []):
                 gap = ordered[other].time - detection.time
-                if timedelta(0) <= gap <= LURE_WINDOW:
+                if timedelta(0) <= gap <= LURE_WINDOW and ordered[other].score >= LURE_FOLLOW_UP:
                     sets.union(index, other)
 
     groups: dict[int, list[Detection]] = defaultdict(list)

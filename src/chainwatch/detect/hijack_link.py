@@ -31,7 +31,7 @@ class AccountHijackLink(Model):
     title: ClassVar[str] = "Account hijack link"
     stage: ClassVar[str] = "delivery"
     kinds: ClassVar[frozenset[str]] = frozenset({"email"})
-    repeat_hours: ClassVar[float] = 0.0
+    repeat_hours: ClassVar[float] = 24.0
     triage: ClassVar[TriageGuide] = TriageGuide(
         meaning="An established external sender sent a link to a host it never used before "
         "and that is rare in the organisation: the pattern of a hijacked vendor mailbox.",
@@ -51,6 +51,10 @@ class AccountHijackLink(Model):
             "Warn the vendor that their mailbox is probably compromised.",
         ),
     )
+
+    def dedupe_key(self, detection: Detection) -> str:
+        hosts = ",".join(sorted(detection.entity_values("link-host")))
+        return f"{self.name}|{detection.account}|{hosts}"
 
     def score(self, state: BaselineBook, event: Event) -> Detection | None:
         if not isinstance(event, EmailMessage) or event.nested_depth > 0:
@@ -118,6 +122,7 @@ class AccountHijackLink(Model):
                 ("sender", event.sender),
                 ("link-host", link.host),
                 *(("message-id", m) for m in [event.message_id] if m),
+                *(("subject", s) for s in [event.subject] if s),
                 *(("recipient", r) for r in event.recipients),
             ],
         )

@@ -96,7 +96,7 @@ class LoginImpersonationLink(Model):
     title: ClassVar[str] = "Outlook / Microsoft login impersonation link"
     stage: ClassVar[str] = "delivery"
     kinds: ClassVar[frozenset[str]] = frozenset({"email"})
-    repeat_hours: ClassVar[float] = 0.0
+    repeat_hours: ClassVar[float] = 24.0
     triage: ClassVar[TriageGuide] = TriageGuide(
         meaning="A link presents itself as Microsoft 365 (text, host or path) but leads "
         "elsewhere: the usual route to a fake sign-in page that harvests passwords.",
@@ -113,6 +113,10 @@ class LoginImpersonationLink(Model):
             "Reset credentials of users who clicked and entered a password.",
         ),
     )
+
+    def dedupe_key(self, detection: Detection) -> str:
+        hosts = ",".join(sorted(detection.entity_values("link-host")))
+        return f"{self.name}|{detection.account}|{hosts}"
 
     def score(self, state: BaselineBook, event: Event) -> Detection | None:
         if not isinstance(event, EmailMessage) or not event.links:
@@ -163,6 +167,7 @@ class LoginImpersonationLink(Model):
                 ("sender", account),
                 ("link-host", link.host),
                 *(("message-id", m) for m in [event.message_id] if m),
+                *(("subject", s) for s in [event.subject] if s),
                 *(("recipient", r) for r in event.recipients),
             ],
         )
