@@ -170,7 +170,8 @@ def test_trace_csv_layout(exported: Path) -> None:
             assert reader.fieldnames == TRACE_HEADER
             for row in reader:
                 assert TRACE_TIME.match(row["Received"]), row["Received"]
-                assert row["MessageId"].startswith("<") and row["MessageId"].endswith(">")
+                assert row["MessageId"].startswith("<"), row["MessageId"]
+                assert row["MessageId"].endswith(">"), row["MessageId"]
                 assert int(row["Size"]) > 0
 
 

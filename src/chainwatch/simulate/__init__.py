@@ -54,7 +54,7 @@ MIN_DAYS = 28
 
 @dataclass(frozen=True)
 class SimulationResult:
-    """What :func:`simulate_tenant` wrote."""
+    """The paths and record counts that :func:`simulate_tenant` wrote."""
 
     out_dir: Path
     data_dir: Path
@@ -80,7 +80,7 @@ def simulate_tenant(
 
     Raises ``ValueError`` when ``mailboxes`` < 50 or ``days`` < 28, which the chain and
     the baselines before it need, and ``FileExistsError`` when ``out_dir/data`` already
-    holds files, so an earlier export is never mixed in or overwritten.
+    contains files, so an earlier export is never mixed in or overwritten.
     """
     if mailboxes < MIN_MAILBOXES:
         raise ValueError(

@@ -48,7 +48,7 @@ ATTACKER_FILES = [
 
 @dataclass
 class ChainPlan:
-    """Who the chain involves, chosen before the routine runs."""
+    """The accounts and day of the chain, chosen before the routine runs."""
 
     d0: date
     lure_recipients: list[Person]

@@ -22,7 +22,7 @@ LURE_HOST = "create.piktochart.example"
 
 @dataclass(frozen=True, slots=True)
 class Network:
-    """Where a sign-in comes from, as Entra ID geolocates it."""
+    """A sign-in's network and place, as Entra ID geolocates it."""
 
     label: str
     asn: int

@@ -30,7 +30,7 @@ def uk_utc_offset_hours(day: date) -> int:
     """Return 1 during British Summer Time, else 0.
 
     BST runs from the last Sunday of March to the last Sunday of October; the switch
-    happens at 01:00 UTC, which this day-level answer ignores.
+    happens at 01:00 UTC, which this per-day value ignores.
     """
     return 1 if _last_sunday(day.year, 3) <= day < _last_sunday(day.year, 10) else 0
 
