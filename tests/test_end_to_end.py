@@ -106,7 +106,15 @@ def test_every_detection_explains_itself_in_numbers(analysed):
 def test_read_summary_counts_every_source(analysed):
     document, _ = analysed
     per_reader = document["read"]["per_reader"]
-    for reader in ("entra-signin", "ual-json", "ual-csv", "message-trace", "mbox"):
+    for reader in (
+        "entra-signin",
+        "ual-json",
+        "ual-csv",
+        "message-trace",
+        "mbox",
+        "maildir",
+        "eml",
+    ):
         assert per_reader.get(reader, 0) > 0, reader
     assert document["read"]["rejected"] == 0
 

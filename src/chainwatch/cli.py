@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import shutil
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -225,18 +226,34 @@ def rejected(db: str, as_json: bool, limit: int) -> None:
     show_default=True,
     help="First day of the simulated period (UTC).",
 )
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace a sample that an earlier 'chainwatch simulate' wrote to OUT_DIR.",
+)
 @handle_errors
-def simulate(out_dir: Path, seed: int, mailboxes: int, days: int, start: Any) -> None:
+def simulate(
+    out_dir: Path, seed: int, mailboxes: int, days: int, start: Any, overwrite: bool
+) -> None:
     """Write a simulated tenant with one injected takeover chain to OUT_DIR."""
     from chainwatch.simulate import simulate_tenant
 
+    if overwrite and (out_dir / "data").exists():
+        if not (out_dir / "truth.json").is_file():
+            raise SettingsError(
+                f"{out_dir} has no truth.json, so 'chainwatch simulate' did not write it; "
+                "refusing to delete it with --overwrite"
+            )
+        shutil.rmtree(out_dir / "data")
     start_date: date = start.date()
     try:
         result = simulate_tenant(
             out_dir, seed=seed, mailboxes=mailboxes, days=days, start=start_date
         )
-    except (ValueError, FileExistsError) as exc:
+    except ValueError as exc:
         raise SettingsError(str(exc)) from exc
+    except FileExistsError as exc:
+        raise SettingsError(f"{exc} (or pass --overwrite to replace a simulated sample)") from exc
     click.echo(
         f"Wrote a simulated tenant of {mailboxes} mailboxes over {days} days to {out_dir}:\n"
         f"  {result.data_dir}: {len(result.files)} files, {result.sign_ins} sign-ins, "
@@ -246,6 +263,14 @@ def simulate(out_dir: Path, seed: int, mailboxes: int, days: int, start: Any) ->
         f"accounts)\n"
         f"  {result.settings_path}: settings for --config"
     )
+
+
+@main.command()
+def models() -> None:
+    """Print every detection model with its scoring and triage guide, as Markdown."""
+    from chainwatch.detect.catalogue import render_markdown
+
+    click.echo(render_markdown(), nl=False)
 
 
 if __name__ == "__main__":

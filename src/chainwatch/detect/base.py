@@ -95,6 +95,7 @@ class Model:
     stage: ClassVar[str]
     kinds: ClassVar[frozenset[str]]
     triage: ClassVar[TriageGuide]
+    scoring: ClassVar[str] = ""  # how the score is computed, in words and numbers
     # Detections repeat at most once per this many hours for the same dedupe key.
     repeat_hours: ClassVar[float] = 24.0
 

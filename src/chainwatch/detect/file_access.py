@@ -25,6 +25,14 @@ MIN_ITEMS = 20
 @dataclass
 class UnusualFileAccessAfterUnusualLogin(Model):
     name: ClassVar[str] = "unusual-file-access-after-unusual-login"
+    scoring: ClassVar[str] = (
+        "Counts items read (FileAccessed, FileDownloaded, MailItemsAccessed and similar) in a "
+        "sliding 60 minutes. Unusual means at least 20 items, more than 3 x the 95th percentile "
+        "plus one and more than the maximum of the account's busiest hours, or of all accounts' "
+        "hours while the account has fewer than `detection.min_history` active hours. Fires "
+        "within 12 hours of an unusual sign-in of the account, or from its address within 2 days. "
+        "Score = noisy-OR(0.55 x (1 - p), 0.55 x login)."
+    )
     title: ClassVar[str] = "Unusual file access after an unusual login"
     stage: ClassVar[str] = "collection"
     kinds: ClassVar[frozenset[str]] = frozenset({"file-access"})

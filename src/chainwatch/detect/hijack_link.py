@@ -28,6 +28,14 @@ FULL_TRUST_MESSAGES = 8.0
 @dataclass
 class AccountHijackLink(Model):
     name: ClassVar[str] = "account-hijack-link"
+    scoring: ClassVar[str] = (
+        "Needs an inbound message from a sender with at least 3 earlier messages over at least 7 "
+        "days. For each link outside the sender's and the organisation's own domains whose "
+        "registered domain the sender never linked to, rarity = 1 / (1 + domain messages/2 + host "
+        "messages/4) over all mail the organisation has seen (0 until the organisation baseline "
+        "holds 300 messages over 7 days). Score = rarity x (0.55 + 0.45 x trust), where trust = "
+        "sqrt(min(1, days known / 30) x min(1, messages / 8))."
+    )
     title: ClassVar[str] = "Account hijack link"
     stage: ClassVar[str] = "delivery"
     kinds: ClassVar[frozenset[str]] = frozenset({"email"})

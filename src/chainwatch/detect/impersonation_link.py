@@ -93,6 +93,13 @@ def is_microsoft(link: Link) -> bool:
 @dataclass
 class LoginImpersonationLink(Model):
     name: ClassVar[str] = "login-impersonation-link"
+    scoring: ClassVar[str] = (
+        "For each link outside Microsoft's and the organisation's domains: anchor text naming "
+        "Microsoft 365 (Outlook, OneDrive, SharePoint, Office 365) 0.45; a host label within edit "
+        "distance 2 of a Microsoft name after folding digit-for-letter swaps 0.6, else the URL "
+        "naming Microsoft 0.3; sign-in or account words 0.15; organisation-wide rarity x 0.3. "
+        "Combined by noisy-OR; the highest-scoring link is reported."
+    )
     title: ClassVar[str] = "Outlook / Microsoft login impersonation link"
     stage: ClassVar[str] = "delivery"
     kinds: ClassVar[frozenset[str]] = frozenset({"email"})

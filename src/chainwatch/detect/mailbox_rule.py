@@ -136,6 +136,16 @@ RULE_TRIAGE = TriageGuide(
 @dataclass
 class NewEmailRule(Model):
     name: ClassVar[str] = "new-email-rule"
+    scoring: ClassVar[str] = (
+        "Noisy-OR of trait weights: hiding folder (RSS Feeds, Conversation History, Archive, "
+        "Calendar, Deleted Items, Junk Email and similar) 0.35, mark as read 0.15, delete 0.25, "
+        "stop processing 0.05, forwarding outside the organisation 0.55 (inside 0.1), a name of "
+        "at most two characters or only punctuation 0.25, finance or security keywords 0.25, a "
+        "match-all condition 0.2, a truncated record 0.2, a network the actor never signed in "
+        "from 0.2. A change an administrator made on someone else's mailbox with no external "
+        "target is multiplied by 0.3. The explanation also gives the mailbox's earlier rule "
+        "changes and the network's share of the actor's sign-ins."
+    )
     title: ClassVar[str] = "New email rule"
     stage: ClassVar[str] = "persistence"
     kinds: ClassVar[frozenset[str]] = frozenset({"mailbox-rule"})
@@ -179,6 +189,13 @@ class NewEmailRule(Model):
 @dataclass
 class UnusualLoginAndNewEmailRule(Model):
     name: ClassVar[str] = "unusual-login-and-new-email-rule"
+    scoring: ClassVar[str] = (
+        "Fires when the actor had an unusual sign-in (score 50 or more) in the 24 hours before "
+        "the rule, or from the rule's own address within 7 days. Score = noisy-OR(rule, login x "
+        "(0.3 + 0.7 x rule)), where rule is the new-email-rule probability and login the sign-in "
+        "score / 100, so a tidy-up rule on a trip stays near 40 while a hiding rule after a "
+        "foreign sign-in exceeds 90."
+    )
     title: ClassVar[str] = "Unusual login and new email rule"
     stage: ClassVar[str] = "persistence"
     kinds: ClassVar[frozenset[str]] = frozenset({"mailbox-rule"})

@@ -69,6 +69,12 @@ def latest_unusual_signin(state: BaselineBook, account: str, event: Event, withi
 @dataclass
 class UnusualLoginLocationAndNewUnknownLink(Model):
     name: ClassVar[str] = "unusual-login-location-and-new-unknown-link"
+    scoring: ClassVar[str] = (
+        "An account with an unusual sign-in (score 50 or more) in the last 72 hours sends a link "
+        "whose host has rarity of at least 0.25 in the organisation, or was flagged by a delivery "
+        "model. Score = noisy-OR(0.6 x login, 0.6 x link), where link is the rarity, or 0.9 for a "
+        "flagged host."
+    )
     title: ClassVar[str] = "Unusual login location and new unknown link"
     stage: ClassVar[str] = "spread"
     kinds: ClassVar[frozenset[str]] = frozenset({"email"})
@@ -173,6 +179,13 @@ class _SurgeModel(Model):
 @dataclass
 class RecipientSurgeFromUnusualLoginLocation(_SurgeModel):
     name: ClassVar[str] = "recipient-surge-from-unusual-login-location"
+    scoring: ClassVar[str] = (
+        "A surge is at least 15 distinct recipients in a sliding 60 minutes, more than 3 x the "
+        "account's 95th percentile of busiest-hour counts plus one, and more than its maximum, "
+        "with at least `detection.min_history` earlier active hours. Its strength is 1 - p, where "
+        "p is the add-one share of earlier hours at least as busy. Fires within 24 hours of an "
+        "unusual sign-in (score 50 or more). Score = noisy-OR(0.6 x strength, 0.6 x login)."
+    )
     title: ClassVar[str] = "Recipient surge from unusual login location"
     triage: ClassVar[TriageGuide] = TriageGuide(
         meaning="The account mailed far more people in an hour than it ever has, within a "
@@ -213,6 +226,12 @@ class RecipientSurgeFromUnusualLoginLocation(_SurgeModel):
 @dataclass
 class RecipientSurgeWithSuspiciousContent(_SurgeModel):
     name: ClassVar[str] = "recipient-surge-with-suspicious-content"
+    scoring: ClassVar[str] = (
+        "The same surge while the account sent, in the last 2 hours or in this message, a link "
+        "with organisation-wide rarity of at least 0.25 or one flagged by a delivery model. Score "
+        "= noisy-OR(0.6 x strength, 0.6 x content), where content is the rarity, or 0.9 for a "
+        "flagged host."
+    )
     title: ClassVar[str] = "Recipient surge with suspicious content"
     triage: ClassVar[TriageGuide] = TriageGuide(
         meaning="The account mailed far more people in an hour than it ever has while "

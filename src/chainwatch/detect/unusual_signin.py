@@ -24,6 +24,16 @@ FLAGGED_NETWORK_WEIGHT = 0.85
 @dataclass
 class UnusualSignIn(Model):
     name: ClassVar[str] = "unusual-sign-in"
+    scoring: ClassVar[str] = (
+        "Each feature (country, network, client, OS, app) gets the probability of its value for "
+        "this account: a Bayesian estimate shrunk towards the share of other users with that "
+        "value. A value that is new, or below 5%, contributes weight x (1 - p) x 1/(1 + "
+        "others/2), where others counts the other users who have used it. Weights: country 0.75, "
+        "network 0.65, client 0.35, OS 0.25, app 0.1. A network or address that another account's "
+        "unusual sign-in used adds 0.85. Contributions combine by noisy-OR, 1 - prod(1 - w). "
+        "Accounts with fewer than `detection.min_history` successful sign-ins, failed sign-ins, "
+        "and sign-ins from a `known_networks` label are not scored."
+    )
     title: ClassVar[str] = "Unusual sign-in"
     stage: ClassVar[str] = "sign-in"
     kinds: ClassVar[frozenset[str]] = frozenset({"sign-in"})

@@ -36,12 +36,17 @@ def registered_readers() -> list[Reader]:
     ]
 
 
+# Folders never holding exports. Other dot-folders are read: Maildir keeps its
+# subfolders as ".Sent", ".Archive" and so on.
+SKIPPED_FOLDERS = frozenset({".git", ".hg", ".svn", ".venv", "__pycache__", ".Trash-1000"})
+
+
 def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
     """Yield every regular file under ``paths`` in a stable order, skipping hidden files."""
     for path in paths:
         if path.is_dir():
             for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                dirs[:] = sorted(d for d in dirs if d not in SKIPPED_FOLDERS)
                 for name in sorted(files):
                     if not name.startswith("."):
                         yield Path(root) / name
