@@ -50,7 +50,12 @@ class SignInReader:
         if not text.startswith(("[", "{")):
             return False
         lowered = text.lower()
-        return '"createddatetime"' in lowered and any(m in lowered for m in _SIGN_IN_MARKERS)
+        if '"createddatetime"' not in lowered:
+            return False
+        # A trimmed export may drop the optional keys; a user name with an address is enough.
+        return any(m in lowered for m in _SIGN_IN_MARKERS) or (
+            '"userprincipalname"' in lowered and '"ipaddress"' in lowered
+        )
 
     def read(self, path: Path) -> Iterator[ReadItem]:
         for item in iter_json_records(path):

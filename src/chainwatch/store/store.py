@@ -288,7 +288,10 @@ class Store:
             columns.append(schema.rejected.c.raw)
         query = select(*columns).order_by(schema.rejected.c.rejected_id).limit(limit)
         with self._failing_as("listing rejected records"), self._engine.connect() as connection:
-            return [dict(row._mapping) for row in connection.execute(query)]
+            return [
+                {str(key): value for key, value in row._mapping.items()}
+                for row in connection.execute(query)
+            ]
 
     def list_notices(self) -> list[dict[str, Any]]:
         """Return notices in the order stored, each with run_id, file, position, kind, message."""
@@ -300,7 +303,10 @@ class Store:
             schema.notices.c.message,
         ).order_by(schema.notices.c.notice_id)
         with self._failing_as("listing notices"), self._engine.connect() as connection:
-            return [dict(row._mapping) for row in connection.execute(query)]
+            return [
+                {str(key): value for key, value in row._mapping.items()}
+                for row in connection.execute(query)
+            ]
 
     def counts(self) -> dict[str, int]:
         """Return how many records the store holds.

@@ -1,0 +1,132 @@
+"""Bad input through the command line: nothing crashes, nothing is lost, errors name the place."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import orjson
+from click.testing import CliRunner
+
+from chainwatch.cli import main
+
+GOOD_SIGNIN = {
+    "id": "7d3e0000-0000-4000-8000-000000000001",
+    "createdDateTime": "2026-10-01T09:00:00Z",
+    "userPrincipalName": "dana@example.com",
+    "ipAddress": "203.0.113.50",
+    "status": {"errorCode": 0},
+    "location": {"countryOrRegion": "GB"},
+}
+
+
+def write_mixed_folder(folder: Path) -> None:
+    folder.mkdir()
+    lines = [
+        json.dumps(GOOD_SIGNIN),
+        '{"id": "broken", "createdDateTime": ',  # truncated JSON line
+        json.dumps(GOOD_SIGNIN | {"id": "7d3e0000-0000-4000-8000-000000000002"}),
+    ]
+    (folder / "signins.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (folder / "notes.bin").write_bytes(b"\x00\x01\x02 not an export \xff")
+    (folder / "empty.json").write_bytes(b"")
+
+
+def analyze(folder: Path, db: Path, *extra: str):
+    return CliRunner().invoke(
+        main, ["analyze", str(folder), "--db", str(db), "--org-domain", "example.com", *extra]
+    )
+
+
+def test_mixed_folder_reads_good_and_sets_aside_bad(tmp_path: Path):
+    folder = tmp_path / "export"
+    write_mixed_folder(folder)
+    result = analyze(folder, tmp_path / "c.db", "--json")
+    assert result.exit_code == 0, result.output
+    document = orjson.loads(result.stdout)
+    assert document["read"]["events"] == 2
+    assert document["read"]["rejected"] == 3
+    rejections = "\n".join(document["read"]["rejections"])
+    assert "signins.jsonl, line 2" in rejections
+    assert "notes.bin" in rejections
+    assert "empty.json" in rejections
+
+
+def test_rejected_command_lists_records_with_position(tmp_path: Path):
+    folder = tmp_path / "export"
+    write_mixed_folder(folder)
+    db = tmp_path / "c.db"
+    assert analyze(folder, db).exit_code == 0
+    listed = CliRunner().invoke(main, ["rejected", "--db", str(db)])
+    assert listed.exit_code == 0, listed.output
+    assert "line 2" in listed.output
+    assert "format not recognised" in listed.output
+
+
+def test_rerun_keeps_rejections_once(tmp_path: Path):
+    folder = tmp_path / "export"
+    write_mixed_folder(folder)
+    db = tmp_path / "c.db"
+    assert analyze(folder, db).exit_code == 0
+    assert analyze(folder, db).exit_code == 0
+    listed = CliRunner().invoke(main, ["rejected", "--db", str(db), "--json"])
+    assert len(orjson.loads(listed.stdout)["rejected"]) == 3
+
+
+def test_missing_path_is_a_usage_error(tmp_path: Path):
+    result = CliRunner().invoke(main, ["analyze", str(tmp_path / "nope")])
+    assert result.exit_code == 2
+    assert "does not exist" in result.output
+
+
+def test_invalid_config_is_one_line_error(tmp_path: Path):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    config = tmp_path / "bad.toml"
+    config.write_text('[known_networks]\n"not-a-network" = "office"\n', encoding="utf-8")
+    result = analyze(folder, tmp_path / "c.db", "--config", str(config))
+    assert result.exit_code == 2
+    assert "error:" in result.output
+    assert "not-a-network" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_unknown_incident_is_reported(tmp_path: Path):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    db = tmp_path / "c.db"
+    assert analyze(folder, db).exit_code == 0
+    result = CliRunner().invoke(main, ["show", "INC-doesnotexist", "--db", str(db)])
+    assert result.exit_code == 2
+    assert "not found" in result.output
+
+
+def test_hostile_text_is_escaped_in_report(tmp_path: Path):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    db = tmp_path / "c.db"
+    # A rule whose name carries an ANSI sequence and a right-to-left override.
+    rule = {
+        "CreationTime": "2026-10-01T09:00:00",
+        "Id": "0a000000-0000-4000-8000-00000000aaaa",
+        "Operation": "New-InboxRule",
+        "RecordType": 1,
+        "ResultStatus": "True",
+        "UserId": "dana@example.com",
+        "Workload": "Exchange",
+        "ClientIP": "203.0.113.45",
+        "ObjectId": "example.com/dana\\x",
+        "Parameters": [
+            {"Name": "Name", "Value": "\u001b[2J\u202eevil"},
+            {"Name": "ForwardTo", "Value": "drop@example.net"},
+        ],
+    }
+    (folder / "ual.json").write_text(json.dumps([rule]), encoding="utf-8")
+    result = analyze(folder, db)
+    assert result.exit_code == 0, result.output
+    listed = CliRunner().invoke(main, ["incidents", "--db", str(db)])
+    incident_id = listed.output.split()[0]
+    shown = CliRunner().invoke(main, ["show", incident_id, "--db", str(db)])
+    assert "\x1b" not in shown.output
+    assert "\u202e" not in shown.output
+    assert "\\x1b[2J\\u202eevil" in shown.output
