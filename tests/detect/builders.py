@@ -227,8 +227,9 @@ def signin_history(
     os: str | None = "Windows",
     app: str | None = "Office 365 Exchange Online",
     start: datetime = HISTORY_START,
+    ip: str | None = None,
 ) -> list[SignIn]:
-    """Sign-ins at 08:00, 12:00 and 16:00 on every day, from each user's home address."""
+    """Sign-ins at 08:00, 12:00 and 16:00 on every day, from ``ip`` or each user's own."""
     events = []
     for user in users:
         for day in range(days):
@@ -238,7 +239,7 @@ def signin_history(
                     sign_in(
                         user,
                         time,
-                        ip=user_ip(user),
+                        ip=ip or user_ip(user),
                         country=country,
                         asn=asn,
                         family=family,
@@ -294,10 +295,16 @@ def outbound_history(
     return events
 
 
-def month_of_history(users: Iterable[str] = USERS) -> list[Event]:
+def month_of_history(
+    users: Iterable[str] = USERS, *, start: datetime = HISTORY_START
+) -> list[Event]:
     """Sign-ins, vendor mail and outbound mail for a month: a trained organisation."""
     users = tuple(users)
-    return [*signin_history(users), *vendor_mail_history(), *outbound_history(users)]
+    return [
+        *signin_history(users, start=start),
+        *vendor_mail_history(start=start),
+        *outbound_history(users, start=start),
+    ]
 
 
 class Run:
