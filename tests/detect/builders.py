@@ -35,7 +35,7 @@ from chainwatch.events import (
 from chainwatch.settings import Settings, settings_from_mapping
 
 ORG_DOMAIN = "example.com"
-# 2024-04-01 is a Monday; a month of history runs up to HISTORY_END.
+# A month of history from Monday 2024-04-01 up to HISTORY_END.
 HISTORY_START = datetime(2024, 4, 1, tzinfo=UTC)
 HISTORY_DAYS = 30
 HISTORY_END = HISTORY_START + timedelta(days=HISTORY_DAYS)
@@ -84,6 +84,8 @@ def sign_in(
     interactive: bool = True,
 ) -> SignIn:
     """A sign-in record as an Entra export gives it, with its location in the record."""
+    if error_code is None:
+        error_code = 0 if success else 50126  # 50126: invalid username or password
     location = Location(
         country=country,
         asn=asn,
@@ -101,7 +103,7 @@ def sign_in(
         location=location,
         client=Client(user_agent=None, family=family, os=os, app=app),
         success=success,
-        error_code=error_code if error_code is not None else (0 if success else 50126),
+        error_code=error_code,
         interactive=interactive,
     )
 
@@ -146,7 +148,7 @@ def rule_change(
 
 
 def link(url: str, text: str | None = None) -> Link:
-    """A link with its host; the enricher fills the registered domain."""
+    """A link with its host. The enricher fills in the registered domain."""
     host = url.split("://", 1)[-1].split("/", 1)[0].split("?", 1)[0].lower()
     return Link(url=url, host=host, display_text=text)
 
@@ -161,7 +163,7 @@ def email(
     is_bulk: bool = False,
     auth: AuthResults | None = None,
 ) -> EmailMessage:
-    """A message with its content; the enricher sets its direction."""
+    """A message with its content. The enricher sets its direction."""
     message_id = _event_id("msg", sender, recipients, time.isoformat(), subject).split(":")[1]
     return EmailMessage(
         event_id=f"mail:{message_id}@{sender.rsplit('@', 1)[-1]}",
@@ -182,7 +184,7 @@ def email(
 def mail_sent(
     sender: str, recipients: tuple[str, ...], time: datetime, subject: str = "Re: update"
 ) -> MailSent:
-    """A message trace row; the enricher sets its direction."""
+    """A message trace row. The enricher sets its direction."""
     return MailSent(
         event_id=_event_id("trace", sender, recipients, time.isoformat(), subject),
         time=time,

@@ -2,7 +2,7 @@
 
 Each model must describe itself fully, never raise on odd events, return explained
 scores in 0-100, leave the baseline book untouched while scoring, and give the same
-answers from a reloaded baseline and from a repeated stream.
+results from a reloaded baseline and from a repeated stream.
 """
 
 from __future__ import annotations

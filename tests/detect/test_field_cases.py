@@ -40,7 +40,7 @@ CASE_HISTORY_START = datetime(2024, 4, 9, tzinfo=UTC)
 
 
 def read_events(path: Path) -> list[Event]:
-    """Read a file with the registered readers; every record must parse."""
+    """Read a file with the registered readers and assert that every record parses."""
     _reader, items = read_file(path, registered_readers())
     items = list(items)
     assert [item for item in items if isinstance(item, Rejected)] == []
@@ -67,8 +67,8 @@ def best_score(detections: list[Detection], event: Event) -> int:
 def chain_signin() -> SignIn:
     """dana's new-location sign-in from 203.0.113.50 on 14 May.
 
-    FC-10 and FC-19 describe the same sign-in of the storyline; FC-19 carries the
-    14 May date that the later steps (FC-17, FC-18, FC-37) follow, so it is used here.
+    The FC-10 record has the same user and address but is dated 10 March, two months
+    before the rules and mail of 14 May, so the 14 May record of FC-19 is used.
     """
     [event] = read_events(field_case("FC-19.jsonl"))
     assert isinstance(event, SignIn)
@@ -112,7 +112,7 @@ def test_fc17_cleanup_rule_no_alert(fc17) -> None:
 
 def test_fc17_cleanup_rule_kept_as_context(fc17) -> None:
     run, _rules, _found = fc17
-    # The clean-up rule is learned into the mailbox's rule history; the others are not.
+    # The clean-up rule is learned into the mailbox's rule history, the others are not.
     assert run.book.get("rules", DANA)["n"] == 1
 
 
@@ -189,7 +189,7 @@ def fc23_run(ip_context: dict, labelled: bool = True) -> Run:
         if context["kind"] != "residential"
     }
     run_settings = settings(known_networks=networks if labelled else {})
-    # dana works from home in DE; the export carries country but no ASN or client.
+    # dana works from home in DE. The export carries country but no ASN or client.
     return trained_for(
         DANA,
         run_settings=run_settings,

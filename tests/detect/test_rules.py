@@ -57,7 +57,7 @@ def test_hiding_rule_from_new_network(run: Run) -> None:
 
 
 def test_hiding_rule_with_stop_processing(run: Run) -> None:
-    # The FC-01 shape: the same rule that also stops later rules.
+    # The same rule that also stops processing later rules.
     assert run.score(RULE, hiding_rule(stop_processing=True)).score >= 70
 
 
