@@ -179,17 +179,7 @@ def _explanation_cases() -> list:
     cases = []
     for cls in MODELS:
         for book_name in ("empty", "trained"):
-            marks = []
-            if cls.name == "login-impersonation-link" and book_name == "empty":
-                marks.append(
-                    pytest.mark.xfail(
-                        strict=True,
-                        reason="before the organisation's link baseline is mature the "
-                        "impersonation explanation lists only words (link text, look-alike, "
-                        "sign-in words) and no count or score",
-                    )
-                )
-            cases.append(pytest.param(cls, book_name, id=f"{cls.name}-{book_name}", marks=marks))
+            cases.append(pytest.param(cls, book_name, id=f"{cls.name}-{book_name}"))
     return cases
 
 

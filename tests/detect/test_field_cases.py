@@ -93,11 +93,6 @@ def test_fc17_hiding_rules_alert(fc17) -> None:
     assert best_score(found, rules[1]) >= ALERT
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a condition matching every message weighs 0.2 in rule_traits, less than a finance "
-    "keyword list (0.25), so the match-all rule scores 61 and the keyword rule 69",
-)
 def test_fc17_match_all_rule_scores_higher(fc17) -> None:
     _run, rules, found = fc17
 
@@ -236,11 +231,6 @@ def test_fc23_home_after_relay_no_alert(tmp_path: Path) -> None:
     assert run.score("unusual-sign-in", events[3]) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="learn_signin learns sign-ins from labelled networks like any other, so the "
-    "relay's and the in-flight network's country US enters dana's location baseline",
-)
 def test_fc23_relay_not_in_baseline(tmp_path: Path) -> None:
     events, context = fc23_inputs(tmp_path)
     run = fc23_run(context)
@@ -307,12 +297,6 @@ def test_fc36_newsletter_from_known_sender() -> None:
     assert by_model(run.feed([message]), "account-hijack-link") == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="AccountHijackLink ignores is_bulk, so the ESP's unsubscribe link "
-    "(click.mailer.example.net, not a redirect) counts as a new, rare link domain for a "
-    "vendor whose earlier mail linked only to its own site",
-)
 def test_fc36_first_esp_campaign_no_alert() -> None:
     run = trained_for(DANA)
     run.feed(vendor_newsletters(with_esp_links=False))
@@ -390,11 +374,6 @@ def test_fc37_dana_burst_alone_no_alert() -> None:
     assert [d for d in found if d.stage == SPREAD] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="both surge models need MIN_SURGE_RECIPIENTS (15) distinct recipients in an hour, "
-    "so 6 first-time external recipients after an unusual sign-in raise nothing",
-)
 def test_fc37_dana_burst_after_signin_alerts() -> None:
     run = trained_for(DANA)
     found = run.feed([chain_signin(), *fc37_rows(DANA)])

@@ -39,11 +39,6 @@ def hiding_rule(ip: str | None = HOME_IP, **extra: bool) -> MailboxRuleChange:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rule_traits weighs RSS Feeds 0.35, mark-as-read 0.15, name '.' 0.25 and finance "
-    "words 0.25, which combine to 69 when the rule comes from the owner's usual address",
-)
 def test_hiding_rule_from_usual_address(run: Run) -> None:
     assert run.score(RULE, hiding_rule()).score >= 70
 

@@ -46,6 +46,10 @@ class BaselineBook:
     def clear_dirty(self) -> None:
         self._dirty.clear()
 
+    def all_items(self) -> Iterator[tuple[tuple[str, str], State]]:
+        """Yield every state with its (namespace, key), for saving or inspection."""
+        yield from self._states.items()
+
     def count(self, namespace: str) -> int:
         return sum(1 for ns, _ in self._states if ns == namespace)
 

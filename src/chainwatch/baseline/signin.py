@@ -3,7 +3,7 @@
 Features: country, network (ASN, or AS name when the number is unknown), client
 family, operating system and application. A successful sign-in teaches the account's
 baseline; failures are not learned. Sign-ins from a ``known_networks`` label (office,
-corporate VPN) are learned but never scored as unusual.
+corporate VPN, relay) are never scored as unusual and teach only the client features.
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ from chainwatch.baseline.counts import (
 from chainwatch.events import Location, SignIn
 
 FEATURES = ("country", "network", "client", "os", "app")
+# Not learned from a ``known_networks`` sign-in: a relay or VPN exit says nothing about
+# where the account usually is, and must not make the next home sign-in look far away.
+LOCATION_FEATURES = frozenset({"country", "network"})
 
 
 def signin_features(event: SignIn) -> dict[str, str | None]:
@@ -50,8 +53,9 @@ def learn_signin(book: BaselineBook, event: SignIn) -> None:
     user_state["n"] = user_state.get("n", 0) + 1
     user_features = user_state.setdefault("features", {})
     org_features = org_state.setdefault("features", {})
+    labelled = event.location.network_label is not None
     for feature, value in signin_features(event).items():
-        if value is None:
+        if value is None or (labelled and feature in LOCATION_FEATURES):
             continue
         before = increment(user_features.setdefault(feature, {}), value)
         if before == 0:

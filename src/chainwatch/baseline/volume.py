@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from chainwatch.baseline.book import BaselineBook, State
-from chainwatch.baseline.counts import increment, percentile
+from chainwatch.baseline.counts import percentile
 
 WINDOW = timedelta(hours=1)
 MAX_HISTORY_HOURS = 2000
@@ -62,15 +62,27 @@ def new_contacts(state: State | None, recipients: tuple[str, ...]) -> list[str]:
     return [r for r in recipients if r not in contacts]
 
 
+def window_first_contacts(state: State | None, now: datetime, new: tuple[str, ...]) -> set[str]:
+    """Recipients first mailed in the 60 minutes up to ``now``, including ``new`` ones."""
+    recent = {
+        entry[1]
+        for entry in _prune((state or {}).get("window", []), now)
+        if len(entry) > 2 and entry[2]
+    }
+    return recent | set(new_contacts(state, new))
+
+
 def learn_sent(book: BaselineBook, account: str, time: datetime, recipients: tuple[str, ...]):
     """Add a sent message's recipients to the account's window, hour and contacts."""
     state = book.edit("outbound", account)
     _close_hour(state, time)
     window = _prune(state.get("window", []), time)
     seen_in_window = {entry[1] for entry in window}
+    known = state.get("contacts", {})
     for recipient in recipients:
         if recipient not in seen_in_window:
-            window.append([time.isoformat(), recipient])
+            # The third item marks a recipient this account had never mailed before.
+            window.append([time.isoformat(), recipient, recipient not in known])
             seen_in_window.add(recipient)
     state["window"] = window
     keys = set(state.get("hour_keys", []))
@@ -81,8 +93,9 @@ def learn_sent(book: BaselineBook, account: str, time: datetime, recipients: tup
     state["hour_count"] = len(keys)
     contacts = state.setdefault("contacts", {})
     for recipient in recipients:
+        # Not ``increment``: its cap of distinct values is far below an account's contacts.
         if len(contacts) < MAX_CONTACTS or recipient in contacts:
-            increment(contacts, recipient)
+            contacts[recipient] = contacts.get(recipient, 0) + 1
 
 
 def learn_items_read(book: BaselineBook, account: str, time: datetime, count: int) -> None:

@@ -37,7 +37,7 @@ def build_incidents(
     """Group detections and build one incident per group, most severe first."""
     incidents = [
         build_incident(group, book, frozenset(org_domains))
-        for group in group_detections(detections)
+        for group in group_detections(detections, org_domains)
     ]
     return sorted(incidents, key=lambda i: (-i.severity, i.first_time, i.incident_id))
 

@@ -3,8 +3,8 @@
 Two detections belong to the same incident when:
 
 - they concern the same organisation account within :data:`ACCOUNT_WINDOW`;
-- they share an attacker address, network, link host or message id (only entities that
-  a detection already found unusual are ever shared, so a common ISP joins nothing);
+- both score at least :data:`SHARED_ENTITY_FLOOR` and share an address, network, link
+  host or message id (so an office address on two clean-up rules joins nothing);
 - one is a lure from outside delivered to an account and the other a detection on
   that account scoring at least :data:`LURE_FOLLOW_UP` within :data:`LURE_WINDOW`.
 
@@ -21,10 +21,13 @@ from datetime import timedelta
 from itertools import pairwise
 
 from chainwatch.detect.base import Detection
+from chainwatch.enrich.domains import domain_of_address
 
 ACCOUNT_WINDOW = timedelta(days=7)
 LURE_WINDOW = timedelta(days=14)
 SHARED_ENTITIES = ("ip", "network", "link-host", "message-id")
+# Only detections scoring this much share their entities with others.
+SHARED_ENTITY_FLOOR = 50
 DELIVERY_STAGE = "delivery"
 # A recipient's own detection must score this much to be tied to a lure it received.
 LURE_FOLLOW_UP = 50
@@ -46,8 +49,15 @@ class _UnionFind:
             self.parent[max(root_a, root_b)] = min(root_a, root_b)
 
 
-def group_detections(detections: Iterable[Detection]) -> list[list[Detection]]:
-    """Return groups of related detections, each sorted by time, groups by first time."""
+def group_detections(
+    detections: Iterable[Detection], org_domains: Iterable[str] = ()
+) -> list[list[Detection]]:
+    """Return groups of related detections, each sorted by time, groups by first time.
+
+    ``org_domains`` tells an internal sender's lure (which must not pull in everyone it
+    mailed) from an inbound one; without it, senders with findings of their own count as
+    internal.
+    """
     ordered = sorted(detections, key=lambda d: (d.time, d.detection_id))
     sets = _UnionFind(len(ordered))
 
@@ -62,6 +72,8 @@ def group_detections(detections: Iterable[Detection]) -> list[list[Detection]]:
 
     first_with: dict[tuple[str, str], int] = {}
     for index, detection in enumerate(ordered):
+        if detection.score < SHARED_ENTITY_FLOOR:
+            continue  # an office address on a tidy-up rule ties nothing together
         for kind, value in detection.entities:
             if kind in SHARED_ENTITIES:
                 key = (kind, value)
@@ -70,9 +82,16 @@ def group_detections(detections: Iterable[Detection]) -> list[list[Detection]]:
                 else:
                     first_with[key] = index
 
-    internal_senders = set(by_account)
+    domains = tuple(d.lower() for d in org_domains)
+
+    def is_internal(sender: str) -> bool:
+        domain = domain_of_address(sender)
+        if domain and any(domain == d or domain.endswith("." + d) for d in domains):
+            return True
+        return sender in by_account
+
     for index, detection in enumerate(ordered):
-        if detection.stage != DELIVERY_STAGE or detection.account in internal_senders:
+        if detection.stage != DELIVERY_STAGE or is_internal(detection.account):
             continue
         for recipient in detection.entity_values("recipient"):
             for other in by_account.get(recipient, []):

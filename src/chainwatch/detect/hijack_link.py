@@ -17,12 +17,19 @@ from chainwatch.baseline.counts import days_known
 from chainwatch.detect.base import Detection, Model, TriageGuide
 from chainwatch.detect.link_rarity import is_org_link, link_rarity
 from chainwatch.enrich.domains import domain_of_address
-from chainwatch.events import Direction, EmailMessage, Event
+from chainwatch.events import Direction, EmailMessage, Event, Link
 
+UNSUBSCRIBE_WORDS = ("unsubscribe", "optout", "opt-out", "opt_out", "preferences", "abmelden")
 MIN_SENDER_MESSAGES = 3
 MIN_SENDER_DAYS = 7.0
 FULL_TRUST_DAYS = 30.0
 FULL_TRUST_MESSAGES = 8.0
+
+
+def is_unsubscribe_link(link: Link) -> bool:
+    """Return True for a bulk mail's unsubscribe or preferences link."""
+    text = f"{link.url} {link.display_text or ''}".lower()
+    return any(word in text for word in UNSUBSCRIBE_WORDS)
 
 
 @dataclass
@@ -35,6 +42,7 @@ class AccountHijackLink(Model):
         "messages/4) over all mail the organisation has seen (0 until the organisation baseline "
         "holds 300 messages over 7 days). Score = rarity x (0.55 + 0.45 x trust), where trust = "
         "sqrt(min(1, days known / 30) x min(1, messages / 8))."
+        " Unsubscribe and preferences links of bulk mail are skipped."
     )
     title: ClassVar[str] = "Account hijack link"
     stage: ClassVar[str] = "delivery"
@@ -82,6 +90,8 @@ class AccountHijackLink(Model):
         best = None
         for link in event.links:
             if is_org_link(link, org_domains):
+                continue
+            if event.is_bulk and is_unsubscribe_link(link):
                 continue
             if (
                 link.registered_domain

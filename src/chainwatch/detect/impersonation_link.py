@@ -156,7 +156,7 @@ class LoginImpersonationLink(Model):
             rarity = link_rarity(state, link, event.time)
             if rarity.mature:
                 weights.append(0.3 * rarity.rarity)
-                reasons.append(rarity.describe())
+            reasons.append(rarity.describe())
             value = noisy_or(*weights)
             if best is None or value > best[0]:
                 best = (value, link, reasons)

@@ -71,7 +71,7 @@ def rule_traits(event: MailboxRuleChange, org_domains: frozenset[str]) -> RuleTr
 
     folder = (event.move_to_folder or "").strip().lstrip(":\\").casefold()
     if folder in HIDING_FOLDERS:
-        add(0.35, f"moves mail to {event.move_to_folder!r}, a folder users rarely read")
+        add(0.4, f"moves mail to {event.move_to_folder!r}, a folder users rarely read")
     if event.mark_as_read:
         add(0.15, "marks matching mail as read")
     if event.delete:
@@ -93,7 +93,7 @@ def rule_traits(event: MailboxRuleChange, org_domains: frozenset[str]) -> RuleTr
     if words:
         add(0.25, f"matches finance or security words: {', '.join(words[:6])}")
     if event.match_all:
-        add(0.2, "a condition that matches every message (empty or NUL word list)")
+        add(0.45, "a condition that matches every message (empty or NUL word list)")
     if event.details_lost:
         add(0.2, "the audit record was truncated, so the rule's conditions and actions are unknown")
 
@@ -138,10 +138,10 @@ class NewEmailRule(Model):
     name: ClassVar[str] = "new-email-rule"
     scoring: ClassVar[str] = (
         "Noisy-OR of trait weights: hiding folder (RSS Feeds, Conversation History, Archive, "
-        "Calendar, Deleted Items, Junk Email and similar) 0.35, mark as read 0.15, delete 0.25, "
+        "Calendar, Deleted Items, Junk Email and similar) 0.4, mark as read 0.15, delete 0.25, "
         "stop processing 0.05, forwarding outside the organisation 0.55 (inside 0.1), a name of "
         "at most two characters or only punctuation 0.25, finance or security keywords 0.25, a "
-        "match-all condition 0.2, a truncated record 0.2, a network the actor never signed in "
+        "match-all condition 0.45, a truncated record 0.2, a network the actor never signed in "
         "from 0.2. A change an administrator made on someone else's mailbox with no external "
         "target is multiplied by 0.3. The explanation also gives the mailbox's earlier rule "
         "changes and the network's share of the actor's sign-ins."

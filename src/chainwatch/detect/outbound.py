@@ -23,17 +23,19 @@ from chainwatch.baseline.context import recall
 from chainwatch.baseline.volume import (
     exceedance_probability,
     hourly_profile,
-    new_contacts,
+    window_first_contacts,
     window_recipients,
 )
 from chainwatch.detect.base import Detection, Model, TriageGuide, noisy_or
 from chainwatch.detect.link_rarity import RARE_LINK_THRESHOLD, is_org_link, link_rarity
+from chainwatch.enrich.domains import domain_of_address
 from chainwatch.events import Direction, EmailMessage, Event, MailSent
 
 SENT_DIRECTIONS = frozenset({Direction.OUTBOUND, Direction.INTERNAL})
 LOGIN_LOOKBACK = timedelta(hours=72)
 SURGE_LOGIN_LOOKBACK = timedelta(hours=24)
 MIN_SURGE_RECIPIENTS = 15
+MIN_NEW_EXTERNAL = 5
 
 
 SEND_TRIAGE_CHECK = (
@@ -139,35 +141,71 @@ class Surge:
 
     count: int
     first_time: int
+    new_external: int  # recipients outside the organisation never mailed before
     active_hours: int
     p95: int
     maximum: int
     probability: float
+    by_volume: bool  # False when only the first-time external recipients make it a surge
 
     @property
     def strength(self) -> float:
-        return 1.0 - self.probability
+        if self.by_volume:
+            return 1.0 - self.probability
+        return 1.0 - 1.0 / (1.0 + self.new_external / 2.0)
 
     def describe(self) -> str:
-        return (
+        text = (
             f"{self.count} distinct recipients in 60 minutes ({self.first_time} never mailed "
-            f"before); in {self.active_hours} earlier active hours this account's 95th "
-            f"percentile was {self.p95} and its maximum {self.maximum} "
-            f"(p={self.probability:.3f})"
+            f"before, {self.new_external} of them outside the organisation); in "
+            f"{self.active_hours} earlier active hours this account's 95th percentile was "
+            f"{self.p95} and its maximum {self.maximum} (p={self.probability:.3f})"
         )
+        if not self.by_volume:
+            text += f"; {self.new_external} first-time external recipients in one hour"
+        return text
 
 
-def measure_surge(state: BaselineBook, account: str, event: Event, recipients, min_hours: int):
+def measure_surge(
+    state: BaselineBook,
+    account: str,
+    event: Event,
+    recipients: tuple[str, ...],
+    min_hours: int,
+    org_domains: frozenset[str],
+) -> Surge | None:
+    """Return the surge this event completes, or None.
+
+    A surge is either far more distinct recipients in 60 minutes than the account's
+    busiest hours, or at least :data:`MIN_NEW_EXTERNAL` first-time external recipients
+    (a payment-change mail to new "contacts" is small but never normal).
+    """
     outbound = state.get("outbound", account)
     hours, p95, maximum = hourly_profile(outbound)
-    if hours < min_hours:
-        return None
     current = window_recipients(outbound, event.time, recipients)
     count = len(current)
-    if count < max(MIN_SURGE_RECIPIENTS, 3 * p95 + 1) or count <= maximum:
+    first_time = sorted(window_first_contacts(outbound, event.time, recipients))
+    new_external = [r for r in first_time if not is_org_address(r, org_domains)]
+    by_volume = (
+        hours >= min_hours and count >= max(MIN_SURGE_RECIPIENTS, 3 * p95 + 1) and count > maximum
+    )
+    if not by_volume and len(new_external) < MIN_NEW_EXTERNAL:
         return None
-    first_time = len(new_contacts(outbound, tuple(current)))
-    return Surge(count, first_time, hours, p95, maximum, exceedance_probability(outbound, count))
+    return Surge(
+        count=count,
+        first_time=len(first_time),
+        new_external=len(new_external),
+        active_hours=hours,
+        p95=p95,
+        maximum=maximum,
+        probability=exceedance_probability(outbound, count),
+        by_volume=by_volume,
+    )
+
+
+def is_org_address(address: str, org_domains: frozenset[str]) -> bool:
+    domain = domain_of_address(address)
+    return bool(domain) and any(domain == d or domain.endswith("." + d) for d in org_domains)
 
 
 class _SurgeModel(Model):
@@ -183,7 +221,9 @@ class RecipientSurgeFromUnusualLoginLocation(_SurgeModel):
         "A surge is at least 15 distinct recipients in a sliding 60 minutes, more than 3 x the "
         "account's 95th percentile of busiest-hour counts plus one, and more than its maximum, "
         "with at least `detection.min_history` earlier active hours. Its strength is 1 - p, where "
-        "p is the add-one share of earlier hours at least as busy. Fires within 24 hours of an "
+        "p is the add-one share of earlier hours at least as busy. At least 5 first-time "
+        "recipients outside the organisation in the hour also make a surge, of strength "
+        "1 - 1/(1 + n/2). Fires within 24 hours of an "
         "unusual sign-in (score 50 or more). Score = noisy-OR(0.6 x strength, 0.6 x login)."
     )
     title: ClassVar[str] = "Recipient surge from unusual login location"
@@ -203,7 +243,14 @@ class RecipientSurgeFromUnusualLoginLocation(_SurgeModel):
         login = latest_unusual_signin(state, account, event, SURGE_LOGIN_LOOKBACK)
         if login is None:
             return None
-        surge = measure_surge(state, account, event, recipients, self.settings.min_history)
+        surge = measure_surge(
+            state,
+            account,
+            event,
+            recipients,
+            self.settings.min_history,
+            frozenset(self.settings.org_domains),
+        )
         if surge is None:
             return None
         value = 100 * noisy_or(0.6 * surge.strength, 0.6 * login["score"] / 100)
@@ -259,7 +306,14 @@ class RecipientSurgeWithSuspiciousContent(_SurgeModel):
                     )
         if not sent_links:
             return None
-        surge = measure_surge(state, account, event, recipients, self.settings.min_history)
+        surge = measure_surge(
+            state,
+            account,
+            event,
+            recipients,
+            self.settings.min_history,
+            frozenset(self.settings.org_domains),
+        )
         if surge is None:
             return None
         worst = max(sent_links, key=lambda s: (bool(s.get("flagged")), s.get("rarity", 0)))

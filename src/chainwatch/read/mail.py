@@ -126,6 +126,10 @@ def _read_whole_message(path: Path) -> Iterator[ReadItem]:
 
     envelope_time = None
     first_line_end = data.find(b"\n")
+    first_line = data[: first_line_end + 1].removeprefix(_BOM).strip()
+    if first_line_end != -1 and first_line == _OUTLOOK_PREAMBLE:
+        data = data[first_line_end + 1 :]
+        first_line_end = data.find(b"\n")
     if first_line_end != -1 and is_from_line(data[: first_line_end + 1]):
         envelope_time = from_line_time(data[: first_line_end + 1])
         data = data[first_line_end + 1 :]

@@ -1,14 +1,15 @@
 """Turn the bytes of one RFC 5322 message into :class:`EmailMessage` events.
 
-Every reader of mail (``.eml``, mbox, Maildir, and archive readers) goes through
+Every reader of mail (``.eml``, mbox, Maildir) goes through
 :func:`parse_messages`. It parses the bytes once with the standard library's compat32
 policy, which is about three times faster than ``email.policy.default``, and decodes
 header fields itself (see :mod:`chainwatch.read.mail_charset`).
 
 A message forwarded as an attachment (``message/rfc822``) becomes its own event with
 ``nested_depth`` one higher, so its links and attachments are not credited to the
-person who forwarded it. Sizes are bounded: a message over the limits is still
-returned from what was read, with a defect naming the limit.
+person who forwarded it. Sizes are bounded: a message over a part, header, nesting or
+text limit is still returned from what was read, with a defect naming the limit; a
+message over the whole-message size limit is rejected.
 """
 
 from __future__ import annotations

@@ -150,6 +150,21 @@ def trace_event(row: dict[str, Any], origin: Origin, source: str) -> MailSent:
     )
 
 
+# Columns that describe the export session, not the message: the same row exported
+# twice differs only in these.
+EXPORT_SESSION_COLUMNS = frozenset(
+    {
+        "index",
+        "startdate",
+        "enddate",
+        "__metadata",
+        "runspaceid",
+        "pscomputername",
+        "psshowcomputername",
+    }
+)
+
+
 def _event_id(row: dict[str, Any], recipient: str) -> str:
     trace_id = _text(row.get("messagetraceid")).lower()
     if trace_id:
@@ -158,6 +173,6 @@ def _event_id(row: dict[str, Any], recipient: str) -> str:
     normalised = "\x1f".join(
         f"{key}={_text(value)}"
         for key, value in sorted(row.items())
-        if key not in ("index", "startdate", "enddate", "__metadata")
+        if key not in EXPORT_SESSION_COLUMNS
     )
     return "trace:sha256:" + hashlib.sha256(normalised.encode("utf-8")).hexdigest()

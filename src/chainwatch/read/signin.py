@@ -161,7 +161,21 @@ def _json_object(value: Any) -> dict[str, Any]:
 
 
 def _error_code(sign_in: dict[str, Any], envelope: dict[str, Any]) -> int | None:
-    status = _json_object(sign_in.get("status"))
+    raw_status = sign_in.get("status")
+    if (
+        isinstance(raw_status, str)
+        and raw_status.strip()
+        and not raw_status.lstrip().startswith("{")
+    ):
+        # ConvertTo-Json without -Depth writes nested objects as their type name, so
+        # whether the sign-in succeeded is unknown; guessing "success" would teach
+        # failed attacker sign-ins to the baseline.
+        raise FieldError(
+            "status",
+            f"is the text {raw_status[:80]!r}, not an object: the export lost nested "
+            "fields; export again with ConvertTo-Json -Depth 10",
+        )
+    status = _json_object(raw_status)
     for value in (status.get("errorcode"), sign_in.get("resulttype"), envelope.get("resulttype")):
         text = _text(value)
         if text.lstrip("-").isdigit():

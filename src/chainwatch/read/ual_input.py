@@ -28,7 +28,7 @@ MAX_LINE_BYTES = 16 * 1024 * 1024
 MAX_JSON_DEPTH = 64
 MAX_CSV_FIELD_CHARS = 64 * 1024 * 1024
 # A Rejected item keeps at most this much of the record, enough to show and search.
-MAX_RAW_BYTES = 64 * 1024
+MAX_RAW_BYTES = 16 * 1024 * 1024  # as large as the longest line a reader accepts
 
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _JSON_ERROR_LINE = re.compile(r"line (\d+)")
@@ -243,6 +243,9 @@ def _members(value: Any) -> list[Any] | None:
         len(value) == 1 or any(key.startswith("@odata.") for key in value)
     ):
         return page
+    records = value.get("records")
+    if isinstance(records, list) and len(value) == 1:
+        return records  # Event Hub capture and storage-account diagnostic blobs
     odata_v2 = value.get("d")
     if isinstance(odata_v2, dict):
         results = odata_v2.get("results")
