@@ -56,6 +56,9 @@ class Client:
     family: str | None = None  # browser or client family, e.g. "Chrome", "Outlook"
     os: str | None = None  # operating system family, e.g. "Windows", "iOS"
     app: str | None = None  # the application signed in to, e.g. "Office 365 Exchange Online"
+    # Entra clientAppUsed: "Browser", "Mobile Apps and Desktop clients", "IMAP4",
+    # "Authenticated SMTP" and other legacy protocols that bypass modern authentication.
+    protocol: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +138,8 @@ class FileAccess(Event):
     workload: str | None = None
     item_count: int = 1
     throttled: bool = False
+    access_type: str | None = None  # MailItemsAccessed: "Bind" (one item) or "Sync" (a folder)
+    message_ids: tuple[str, ...] = ()  # Internet Message-IDs of mail items read, when logged
     client: Client = field(default_factory=Client)
     location: Location = field(default_factory=Location)
 
@@ -181,6 +186,8 @@ class EmailMessage(Event):
     nested_depth: int = 0  # 1 for a message forwarded as an attachment
     defects: tuple[str, ...] = ()
     direction: Direction = Direction.UNKNOWN
+    network_message_id: str | None = None  # Exchange Online's id, shared by Defender tables
+    delivery_action: str | None = None  # Defender verdict: Delivered, Junked, Blocked, ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,9 +206,71 @@ class MailSent(Event):
     direction: Direction = Direction.UNKNOWN
 
 
+@dataclass(frozen=True, slots=True)
+class MessageLinks(Event):
+    """Links of one message reported apart from the message (Defender EmailUrlInfo).
+
+    The pipeline attaches them to the :class:`EmailMessage` with the same
+    ``network_message_id`` before scoring.
+    """
+
+    kind: ClassVar[str] = "email-links"
+
+    network_message_id: str
+    links: tuple[Link, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LinkClick(Event):
+    """A user clicking a link in a message (Defender UrlClickEvents, Safe Links)."""
+
+    kind: ClassVar[str] = "link-click"
+
+    user: str
+    url: str
+    host: str
+    ip: str | None = None
+    ip_raw: str | None = None
+    action: str | None = None  # ClickAllowed, ClickBlocked, ClickBlockedByTenantPolicy, ...
+    clicked_through: bool = False  # the user went on past a warning page
+    network_message_id: str | None = None
+    workload: str | None = None  # Email, Office, Teams
+    registered_domain: str | None = None
+    location: Location = field(default_factory=Location)
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
-    cls.kind: cls for cls in (SignIn, MailboxRuleChange, FileAccess, EmailMessage, MailSent)
+    cls.kind: cls
+    for cls in (
+        SignIn,
+        MailboxRuleChange,
+        FileAccess,
+        EmailMessage,
+        MailSent,
+        MessageLinks,
+        LinkClick,
+    )
 }
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryEntry:
+    """One person or mailbox from a directory export (CSV or Graph users JSON).
+
+    Not an event: the pipeline uses entries to map every alias an account appears under
+    (object id, PUID, proxy addresses, earlier UPNs) to one user principal name, and
+    models read the flags.
+    """
+
+    upn: str  # lower-cased user principal name, the canonical account name
+    origin: Origin
+    aliases: tuple[str, ...] = ()  # lower-cased object ids, PUIDs, SMTP addresses
+    display_name: str | None = None
+    department: str | None = None
+    manager: str | None = None  # the manager's UPN when known
+    is_vip: bool = False
+    is_shared_mailbox: bool = False
+    is_service_account: bool = False
 
 
 def event_to_dict(event: Event) -> dict[str, Any]:

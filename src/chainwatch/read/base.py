@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from chainwatch.events import Event, Origin
+from chainwatch.events import DirectoryEntry, Event, Origin
 
 MAX_JSON_DOCUMENT_BYTES = 512 * 1024 * 1024
 
@@ -57,9 +58,13 @@ class Notice:
     origin: Origin
     message: str
     kind: str = "coverage"
+    # The event-time window the notice concerns, when known: findings whose look-back
+    # overlaps it are marked as partial coverage.
+    start: datetime | None = None
+    end: datetime | None = None
 
 
-ReadItem = Event | Rejected | Skipped | Notice
+ReadItem = Event | Rejected | Skipped | Notice | DirectoryEntry
 
 
 class Reader(Protocol):
