@@ -23,6 +23,7 @@ MODEL_WEIGHTS = {
     "unusual-login-and-new-email-rule": 1.0,
     "account-hijack-link": 0.55,
     "login-impersonation-link": 0.5,
+    "lure-link-clicked": 0.6,
     "unusual-login-location-and-new-unknown-link": 0.9,
     "recipient-surge-from-unusual-login-location": 1.0,
     "recipient-surge-with-suspicious-content": 1.0,

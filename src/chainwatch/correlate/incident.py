@@ -69,6 +69,7 @@ class Incident:
     timeline: tuple[TimelineEntry, ...]
     severity_explanation: tuple[str, ...] = ()
     entities: dict[str, list[str]] = field(default_factory=dict)
+    coverage: tuple[str, ...] = ()  # gaps in the input overlapping this incident
 
     @property
     def dwell_hours(self) -> float:
@@ -88,6 +89,7 @@ class Incident:
             "dwell_hours": round(self.dwell_hours, 1),
             "severity_explanation": list(self.severity_explanation),
             "entities": self.entities,
+            "coverage": list(self.coverage),
             "detections": [d.to_dict() for d in self.detections],
             "timeline": [t.to_dict() for t in self.timeline],
         }

@@ -9,8 +9,9 @@ from __future__ import annotations
 from chainwatch.correlate.incident import OriginMessage
 from chainwatch.detect.base import Detection
 
-STAGE_ORDER = ("delivery", "sign-in", "collection", "persistence", "spread")
+STAGE_ORDER = ("delivery", "click", "sign-in", "collection", "persistence", "spread")
 STAGE_PHRASES = {
+    "click": "clicked the lure link",
     "sign-in": "signed in from an unusual location",
     "collection": "read an unusual number of files or mail items",
     "persistence": "created or changed mailbox rules",

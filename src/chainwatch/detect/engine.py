@@ -22,6 +22,7 @@ from chainwatch.detect.base import Detection, Model
 from chainwatch.detect.file_access import UnusualFileAccessAfterUnusualLogin
 from chainwatch.detect.hijack_link import AccountHijackLink
 from chainwatch.detect.impersonation_link import LoginImpersonationLink
+from chainwatch.detect.link_click import LureLinkClicked
 from chainwatch.detect.link_rarity import RARE_LINK_THRESHOLD, is_org_link, link_rarity
 from chainwatch.detect.mailbox_rule import NewEmailRule, UnusualLoginAndNewEmailRule
 from chainwatch.detect.outbound import (
@@ -40,6 +41,7 @@ MODELS: tuple[type[Model], ...] = (
     UnusualLoginAndNewEmailRule,
     AccountHijackLink,
     LoginImpersonationLink,
+    LureLinkClicked,
     UnusualLoginLocationAndNewUnknownLink,
     RecipientSurgeFromUnusualLoginLocation,
     RecipientSurgeWithSuspiciousContent,

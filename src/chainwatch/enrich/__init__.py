@@ -19,6 +19,7 @@ from chainwatch.events import (
     Event,
     FileAccess,
     Link,
+    LinkClick,
     MailboxRuleChange,
     MailSent,
     SignIn,
@@ -78,6 +79,13 @@ class Enricher:
             )
             return replace(
                 event, links=links, direction=self.direction(event.sender, event.recipients)
+            )
+        if isinstance(event, LinkClick):
+            domain = event.registered_domain or self.domains.registered_domain(event.host)
+            return replace(
+                event,
+                registered_domain=domain,
+                location=self.geo.resolve(event.ip, event.location),
             )
         if isinstance(event, MailSent):
             return replace(event, direction=self.direction(event.sender, event.recipients))

@@ -16,6 +16,7 @@ def read_summary_dict(read: Any) -> dict[str, Any]:
         "duplicates": read.duplicates,
         "skipped": read.skipped,
         "rejected": read.rejected,
+        "upgraded": read.upgraded,
         "per_reader": read.per_reader,
         "notices": read.notices,
         "rejections": read.rejections,
@@ -31,8 +32,12 @@ def analysis_document(
     events_processed: int | None,
     incidents: list[dict[str, Any]],
     alert_severity: int,
+    coverage: list[dict[str, Any]] | None = None,
+    replayed: int = 0,
 ) -> dict[str, Any]:
     return {
+        "coverage": coverage or [],
+        "replayed": replayed,
         "schema": SCHEMA,
         "run_id": run_id,
         "organisation_domains": list(org_domains),

@@ -14,9 +14,10 @@ def severity_label(severity: int) -> str:
 
 
 def render_read_summary(read: dict[str, Any]) -> list[str]:
+    upgraded = f" ({read['upgraded']} replaced by a fuller copy)" if read.get("upgraded") else ""
     lines = [
         f"Read {read['files']} files: {read['events']} new events, {read['duplicates']} "
-        f"duplicates, {read['skipped']} records of operations not analysed, "
+        f"duplicates{upgraded}, {read['skipped']} records of operations not analysed, "
         f"{read['rejected']} rejected.",
     ]
     if read.get("per_reader"):
@@ -79,6 +80,11 @@ def render_incident(incident: dict[str, Any]) -> list[str]:
         lines.append(f"      {safe_text(detection['summary'], 200)}")
         for reason in detection["explanation"]:
             lines.append(f"      - {safe_text(reason, 400)}")
+    if incident.get("coverage"):
+        lines.append("")
+        lines.append("  Coverage gaps in this incident's window (findings there may be missing)")
+        for gap in incident["coverage"][:20]:
+            lines.append(f"    - {safe_text(gap, 400)}")
     lines.append("")
     lines.append("  Severity: " + "; ".join(incident.get("severity_explanation", [])))
     lines.append("")
@@ -88,4 +94,16 @@ def render_incident(incident: dict[str, Any]) -> list[str]:
             f"    {entry['time'][:19]}  {entry['stage']:<11} {safe_text(entry['account'], 50):<34} "
             f"{safe_text(entry['what'], 200)}"
         )
+    return lines
+
+
+def render_coverage(gaps: list[dict[str, Any]], limit: int = 20) -> list[str]:
+    """List what the input could not show, so that "nothing found" is read correctly."""
+    if not gaps:
+        return ["Coverage: every channel present, no silent days or capped exports found."]
+    lines = [f"Coverage gaps ({len(gaps)}): findings cannot be ruled out where the input is blind."]
+    for gap in gaps[:limit]:
+        lines.append(f"  - {safe_text(gap['message'], 400)}")
+    if len(gaps) > limit:
+        lines.append(f"  ... {len(gaps) - limit} more in the --json output")
     return lines
