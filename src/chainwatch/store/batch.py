@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, Table
+from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import Insert as PostgresInsert
 from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
@@ -69,21 +69,38 @@ def insert_new(engine: Engine, table: Table, rows: Iterable[Row]) -> tuple[int, 
 def upsert(engine: Engine, table: Table, rows: Iterable[Row], keys: Sequence[str]) -> int:
     """Insert rows or overwrite stored rows with the same ``keys`` and return the row count.
 
-    Within one call the last row for a key wins.
+    Each chunk of :data:`BATCH_SIZE` rows is one transaction. Within one call the last
+    row for a key wins.
     """
     written = 0
     for chunk in chunked(rows):
-        # PostgreSQL rejects one statement that updates the same row twice
-        # ("ON CONFLICT DO UPDATE command cannot affect row a second time").
-        unique = list({tuple(row[k] for k in keys): row for row in chunk}.values())
-        statement = dialect_insert(engine, table)
-        updated = {
-            column.name: statement.excluded[column.name]
-            for column in table.columns
-            if column.name not in keys
-        }
-        statement = statement.on_conflict_do_update(index_elements=list(keys), set_=updated)
         with engine.begin() as connection:
-            connection.execute(statement, unique)
-        written += len(unique)
+            written += upsert_chunk(connection, table, chunk, keys)
     return written
+
+
+def upsert_in(
+    connection: Connection, table: Table, rows: Iterable[Row], keys: Sequence[str]
+) -> int:
+    """Upsert like :func:`upsert`, but all chunks in the caller's transaction."""
+    return sum(upsert_chunk(connection, table, chunk, keys) for chunk in chunked(rows))
+
+
+def upsert_chunk(
+    connection: Connection, table: Table, chunk: list[Row], keys: Sequence[str]
+) -> int:
+    """Upsert one chunk of rows in ``connection`` and return the number of distinct keys."""
+    if not chunk:
+        return 0
+    # PostgreSQL rejects one statement that updates the same row twice
+    # ("ON CONFLICT DO UPDATE command cannot affect row a second time").
+    unique = list({tuple(row[k] for k in keys): row for row in chunk}.values())
+    statement = dialect_insert(connection.engine, table)
+    updated = {
+        column.name: statement.excluded[column.name]
+        for column in table.columns
+        if column.name not in keys
+    }
+    statement = statement.on_conflict_do_update(index_elements=list(keys), set_=updated)
+    connection.execute(statement, unique)
+    return len(unique)

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import Any
 
 from chainwatch.errors import StoreError
 from chainwatch.events import EVENT_TYPES, Event, event_to_dict
 from chainwatch.read.base import Notice, Rejected
 from chainwatch.store.codec import column_text, dumps_json
+from chainwatch.store.richness import event_richness
 from chainwatch.store.schema import to_utc
 
-# The event field stored in the indexed ``account`` column, per event kind.
-ACCOUNT_FIELDS: dict[str, str] = {
+# The event field stored in the indexed ``account`` column, per event kind. ``None``
+# means the kind belongs to no account and the column stays empty.
+ACCOUNT_FIELDS: dict[str, str | None] = {
     "sign-in": "user",
     "mailbox-rule": "mailbox",
     "file-access": "user",
     "email": "sender",
     "mail-sent": "sender",
+    "email-links": None,  # links of a message, joined to it by network_message_id
+    "link-click": "user",
 }
 
 
@@ -39,14 +44,17 @@ def event_row(event: Event, run_id: int) -> dict[str, Any]:
     except TypeError as exc:
         raise StoreError(f"event {event.event_id!r}: cannot serialise as JSON: {exc}") from exc
 
+    account_field = ACCOUNT_FIELDS[event.kind]
+    account = getattr(event, account_field) if account_field is not None else None
     return {
         "event_id": column_text(event.event_id),
         "kind": event.kind,
         "time": time,
-        "account": column_text(getattr(event, ACCOUNT_FIELDS[event.kind])),
+        "account": column_text(account),
         "source": column_text(event.source),
         "run_id": run_id,
         "processed": False,
+        "richness": event_richness(event),
         "payload": payload,
     }
 
@@ -66,16 +74,38 @@ def rejected_row(item: Rejected, run_id: int) -> dict[str, Any]:
 
 
 def notice_row(notice: Notice, run_id: int) -> dict[str, Any]:
-    """Build the ``notices`` row for ``notice``, keyed by its fingerprint."""
+    """Build the ``notices`` row for ``notice``, keyed by its fingerprint.
+
+    The fingerprint covers the file, position, kind, message and the window in UTC.
+    Raises :class:`StoreError` for a naive ``start`` or ``end``.
+    """
     origin = notice.origin
+    start = _notice_time(notice, "start")
+    end = _notice_time(notice, "end")
+    window = [t.isoformat() if t is not None else "" for t in (start, end)]
     return {
-        "fingerprint": fingerprint(origin.file, origin.position, notice.kind, notice.message),
+        "fingerprint": fingerprint(
+            origin.file, origin.position, notice.kind, notice.message, *window
+        ),
         "run_id": run_id,
         "file": column_text(origin.file),
         "position": column_text(origin.position),
         "kind": column_text(notice.kind),
         "message": column_text(notice.message),
+        "start": start,
+        "end": end,
     }
+
+
+def _notice_time(notice: Notice, name: str) -> datetime | None:
+    value = getattr(notice, name)
+    if value is None:
+        return None
+    try:
+        return to_utc(value)
+    except (TypeError, ValueError) as exc:
+        where = ", ".join(p for p in (notice.origin.file, notice.origin.position) if p)
+        raise StoreError(f"notice from {where}: field {name!r}: {exc}") from exc
 
 
 def fingerprint(*parts: str | bytes) -> str:

@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA_VERSION_KEY = "schema_version"
 
 # Identifiers compare and sort by code point on both backends. PostgreSQL would otherwise
@@ -101,6 +101,8 @@ events = Table(
     Column("source", Text, nullable=False),
     Column("run_id", Integer, ForeignKey("runs.run_id"), nullable=False),
     Column("processed", Boolean, nullable=False, default=False, server_default=false()),
+    # chainwatch.store.richness.event_richness: a richer copy of the same id replaces this one
+    Column("richness", Integer, nullable=False, default=0, server_default="0"),
     Column("payload", Text, nullable=False),  # chainwatch.events.event_to_dict as JSON
     Index("ix_events_unprocessed", "processed", "time", "event_id"),
     Index("ix_events_account_time", "account", "time"),
@@ -130,6 +132,18 @@ notices = Table(
     Column("position", Text, nullable=False),
     Column("kind", Text, nullable=False),
     Column("message", Text, nullable=False),
+    # The event-time window the notice concerns, when the reader knows it.
+    Column("start", UtcDateTime),
+    Column("end", UtcDateTime),
+)
+
+directory = Table(
+    "directory",
+    metadata,
+    Column("upn", IdText, primary_key=True),
+    Column("run_id", Integer, ForeignKey("runs.run_id"), nullable=False),  # the last writer
+    Column("payload", Text, nullable=False),  # the DirectoryEntry as a JSON object
+    Column("updated_at", UtcDateTime, nullable=False),
 )
 
 baselines = Table(

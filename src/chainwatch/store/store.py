@@ -13,12 +13,13 @@ from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from chainwatch.errors import StoreError
-from chainwatch.events import EVENT_TYPES, Event
+from chainwatch.events import EVENT_TYPES, DirectoryEntry, Event
 from chainwatch.read.base import Notice, Rejected
-from chainwatch.store import event_queries, findings, schema
+from chainwatch.store import analysis, directory, event_queries, findings, schema
 from chainwatch.store.batch import insert_new, upsert
 from chainwatch.store.codec import column_text, dumps_json, loads_json
 from chainwatch.store.connect import create_store_engine, describe_url, ensure_schema, store_url
+from chainwatch.store.event_writes import write_event_rows
 from chainwatch.store.ingest import event_row, notice_row, rejected_row
 
 
@@ -28,11 +29,13 @@ class Store:
     Open it with :meth:`open`. Methods raise :class:`~chainwatch.errors.StoreError` when
     the database fails and for records that cannot be stored. Writes that take an
     iterable commit every :data:`~chainwatch.store.batch.BATCH_SIZE` records, so a
-    failure part way keeps the chunks before it.
+    failure part way keeps the chunks before it. :meth:`commit_analysis` and
+    :meth:`reset_analysis` are one transaction each.
     """
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._upgraded_events = 0
         self.url = describe_url(engine.url)
 
     @classmethod
@@ -115,15 +118,35 @@ class Store:
 
     # ingest
 
-    def add_events(self, events: Iterable[Event], run_id: int) -> tuple[int, int]:
-        """Store new events of run ``run_id`` and return (inserted, duplicates).
+    @property
+    def upgraded_events(self) -> int:
+        """Number of stored events that :meth:`add_events` replaced with a richer copy.
 
-        An event whose ``event_id`` is already stored, or repeats one earlier in
-        ``events``, is a duplicate and is left as first stored.
+        Counted over every call since this store was opened, including chunks that
+        committed before a failure.
+        """
+        return self._upgraded_events
+
+    def add_events(self, events: Iterable[Event], run_id: int) -> tuple[int, int]:
+        """Store events of run ``run_id``, keep the richest copy of each, and return counts.
+
+        Returns (inserted, duplicates). An event whose ``event_id`` is already stored,
+        or repeats one earlier in ``events``, is a duplicate. A duplicate that is
+        richer than the copy kept so far (by
+        :func:`~chainwatch.store.richness.event_richness`) replaces its payload,
+        richness, kind, account, source and time and clears ``processed``, so the event
+        is scored again. Such upgrades count as duplicates and add to
+        :attr:`upgraded_events`. Copies that are as rich or poorer change nothing, so
+        the first of equally rich copies stays.
         """
         rows = (event_row(event, run_id) for event in events)
+        inserted = duplicates = 0
         with self._failing_as(f"adding events of run {run_id}"):
-            return insert_new(self._engine, schema.events, rows)
+            for counts in write_event_rows(self._engine, rows):
+                inserted += counts.inserted
+                duplicates += counts.duplicates
+                self._upgraded_events += counts.upgraded
+        return inserted, duplicates
 
     def add_rejected(self, items: Iterable[Rejected], run_id: int) -> tuple[int, int]:
         """Store rejected records with their raw bytes and return (inserted, duplicates).
@@ -135,7 +158,10 @@ class Store:
             return insert_new(self._engine, schema.rejected, rows)
 
     def add_notices(self, notices: Iterable[Notice], run_id: int) -> int:
-        """Store notices not stored yet (by file, position, kind and message) and count them."""
+        """Store notices not stored yet and return how many were inserted.
+
+        Notices with the same file, position, kind, message and window are duplicates.
+        """
         rows = (notice_row(notice, run_id) for notice in notices)
         with self._failing_as(f"adding notices of run {run_id}"):
             inserted, _ = insert_new(self._engine, schema.notices, rows)
@@ -188,16 +214,7 @@ class Store:
 
     def save_baselines(self, states: Mapping[tuple[str, str], dict[str, Any]]) -> None:
         """Insert or replace the baseline state of each (namespace, key)."""
-        now = datetime.now(UTC)
-        rows = (
-            {
-                "namespace": column_text(namespace),
-                "key": column_text(key),
-                "state": _baseline_json(namespace, key, state),
-                "updated_at": now,
-            }
-            for (namespace, key), state in states.items()
-        )
+        rows = analysis.baseline_rows(states, datetime.now(UTC))
         with self._failing_as("saving baselines"):
             upsert(self._engine, schema.baselines, rows, ("namespace", "key"))
 
@@ -213,6 +230,81 @@ class Store:
             raise ValueError(f"{key!r} is managed by the store and cannot be set")
         with self._failing_as(f"saving setting {key!r}"):
             upsert(self._engine, schema.meta, [{"key": key, "value": column_text(value)}], ("key",))
+
+    # analysis
+
+    def commit_analysis(
+        self,
+        states: Mapping[tuple[str, str], dict[str, Any]],
+        detections: Iterable[dict[str, Any]],
+        through: tuple[datetime, str] | None,
+    ) -> None:
+        """Save the results of scoring and mark the events they cover, in one transaction.
+
+        Upserts the baseline ``states`` as :meth:`save_baselines` does and the
+        ``detections`` as :meth:`save_detections` does, and marks processed every
+        unprocessed event at or before ``through`` in (time, event_id) order. With
+        ``through=None`` no event is marked. If anything fails, including an invalid
+        detection part way through, nothing is saved or marked.
+
+        NOTE: events stored by :meth:`add_events` while scoring ran, at or before
+        ``through``, are marked too although scoring never saw them. Add events and
+        score them one after the other, not at the same time.
+        """
+        position = analysis.event_position(through) if through is not None else None
+        now = datetime.now(UTC)
+        with self._failing_as("committing the analysis"), self._engine.begin() as connection:
+            analysis.commit_analysis(connection, states, detections, position, now)
+
+    def processed_watermark(self) -> tuple[datetime, str] | None:
+        """Return the greatest (time, event_id) of a processed event, or ``None``.
+
+        The time is aware UTC and the id as stored (see ``docs/store.md`` on NUL).
+        """
+        action = "reading the processed watermark"
+        with self._failing_as(action), self._engine.connect() as connection:
+            return analysis.processed_watermark(connection)
+
+    def earliest_unprocessed(self) -> tuple[datetime, str] | None:
+        """Return the least (time, event_id) of an unprocessed event, or ``None``.
+
+        An answer before :meth:`processed_watermark` means late or upgraded events
+        arrived behind what was scored, and baselines need rebuilding to score them
+        in order (see :meth:`reset_analysis`).
+        """
+        action = "reading the earliest unprocessed event"
+        with self._failing_as(action), self._engine.connect() as connection:
+            return analysis.earliest_unprocessed(connection)
+
+    def reset_analysis(self) -> int:
+        """Delete baselines, detections and incidents and mark every event unprocessed.
+
+        One transaction. Returns the number of stored events, all to be scored again.
+        """
+        with self._failing_as("resetting the analysis"), self._engine.begin() as connection:
+            return analysis.reset_analysis(connection)
+
+    # directory
+
+    def save_directory(self, entries: Iterable[DirectoryEntry], run_id: int) -> int:
+        """Insert or replace directory entries by ``upn`` and return how many were written.
+
+        A later entry for the same ``upn`` replaces an earlier one, within one call and
+        across calls. Entries with the same ``upn`` in one call count once.
+        """
+        now = datetime.now(UTC)
+        rows = (directory.directory_row(entry, run_id, now) for entry in entries)
+        with self._failing_as(f"saving directory entries of run {run_id}"):
+            return upsert(self._engine, schema.directory, rows, ("upn",))
+
+    def load_directory(self) -> list[DirectoryEntry]:
+        """Return every stored directory entry, ordered by ``upn``."""
+        query = select(schema.directory.c.upn, schema.directory.c.payload).order_by(
+            schema.directory.c.upn
+        )
+        with self._failing_as("loading the directory"), self._engine.connect() as connection:
+            rows = connection.execute(query).all()
+        return [directory.decode_entry(row.upn, row.payload) for row in rows]
 
     # findings
 
@@ -294,13 +386,19 @@ class Store:
             ]
 
     def list_notices(self) -> list[dict[str, Any]]:
-        """Return notices in the order stored, each with run_id, file, position, kind, message."""
+        """Return notices in the order stored.
+
+        Each has run_id, file, position, kind, message, and start and end: the
+        event-time window as aware UTC datetimes, or ``None`` where unknown.
+        """
         query = select(
             schema.notices.c.run_id,
             schema.notices.c.file,
             schema.notices.c.position,
             schema.notices.c.kind,
             schema.notices.c.message,
+            schema.notices.c.start,
+            schema.notices.c.end,
         ).order_by(schema.notices.c.notice_id)
         with self._failing_as("listing notices"), self._engine.connect() as connection:
             return [
@@ -338,12 +436,3 @@ class Store:
 
 def _count(connection: Any, query: Any) -> int:
     return int(connection.execute(query).scalar_one())
-
-
-def _baseline_json(namespace: str, key: str, state: dict[str, Any]) -> str:
-    try:
-        return dumps_json(state)
-    except TypeError as exc:
-        raise StoreError(
-            f"baseline ({namespace!r}, {key!r}): cannot serialise the state as JSON: {exc}"
-        ) from exc

@@ -1,0 +1,59 @@
+"""How much an event copy says, so that a fuller copy of the same record can replace it.
+
+The same source record can arrive more than once with different detail: a unified
+audit log search truncates ``AuditData`` while a full export keeps it, and a message
+may come from a trace row before its ``.eml``. :func:`event_richness` gives each copy a
+number, and the store keeps the copy with the highest one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import MISSING, fields, is_dataclass
+from typing import Any
+
+from chainwatch.events import Event, MailboxRuleChange
+
+
+def event_richness(event: Event) -> int:
+    """Return the number of informative fields of ``event``.
+
+    A field counts when its value is not ``None``, an empty string or tuple, ``False``
+    or the field's default. Nested records (``location``, ``client``, ``auth``,
+    ``origin``) count each of their fields by the same rule instead of counting once.
+    An event with ``links`` adds one per link on top of the ``links`` field itself.
+    A :class:`MailboxRuleChange` with ``details_lost`` is 0, so a truncated copy
+    loses to any full one and never replaces it.
+    """
+    if isinstance(event, MailboxRuleChange) and event.details_lost:
+        return 0
+    richness = _count_informative(event)
+    links = getattr(event, "links", None)
+    if isinstance(links, tuple):
+        richness += len(links)
+    return richness
+
+
+def _count_informative(record: Any) -> int:
+    count = 0
+    for field in fields(record):
+        value = getattr(record, field.name)
+        if is_dataclass(value) and not isinstance(value, type):
+            count += _count_informative(value)
+        elif _is_informative(value, _default_of(field)):
+            count += 1
+    return count
+
+
+def _default_of(field: Any) -> Any:
+    if field.default is not MISSING:
+        return field.default
+    if field.default_factory is not MISSING:
+        return field.default_factory()
+    return MISSING
+
+
+def _is_informative(value: Any, default: Any) -> bool:
+    if value is None or value is False or value == "" or value == ():
+        return False
+    # An explicit type check keeps 1 from matching a default of True and 0 of False.
+    return not (type(value) is type(default) and value == default)
