@@ -30,6 +30,7 @@ SNIFF_BYTES = 64 * 1024
 
 def registered_readers() -> list[Reader]:
     """Return every reader, most specific first: the first whose ``sniff`` accepts wins."""
+    from chainwatch.read.google import GoogleReportsReader
     from chainwatch.read.mail import EmlReader, MaildirMessageReader, MboxReader
     from chainwatch.read.message_trace import MessageTraceReader
     from chainwatch.read.signin import SignInReader
@@ -37,6 +38,7 @@ def registered_readers() -> list[Reader]:
 
     return [
         SignInReader(),
+        GoogleReportsReader(),
         UalJsonReader(),
         UalCsvReader(),
         MessageTraceReader(),
