@@ -30,20 +30,28 @@ SNIFF_BYTES = 64 * 1024
 
 def registered_readers() -> list[Reader]:
     """Return every reader, most specific first: the first whose ``sniff`` accepts wins."""
+    from chainwatch.read.defender import DefenderReader
+    from chainwatch.read.directory import DirectoryReader
     from chainwatch.read.google import GoogleReportsReader
     from chainwatch.read.graph_mail import GraphMailReader
     from chainwatch.read.mail import EmlReader, MaildirMessageReader, MboxReader
     from chainwatch.read.message_trace import MessageTraceReader
+    from chainwatch.read.siem_azure_monitor import AzureMonitorReader
+    from chainwatch.read.siem_log_analytics import LogAnalyticsReader
     from chainwatch.read.signin import SignInReader
     from chainwatch.read.ual import UalCsvReader, UalJsonReader
 
     return [
+        DefenderReader(),
         GraphMailReader(),  # before SignInReader: messages also have createdDateTime
         SignInReader(),
+        AzureMonitorReader(),
+        LogAnalyticsReader(),
         GoogleReportsReader(),
         UalJsonReader(),
         UalCsvReader(),
         MessageTraceReader(),
+        DirectoryReader(),
         MboxReader(),
         MaildirMessageReader(),
         EmlReader(),

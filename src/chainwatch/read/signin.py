@@ -69,7 +69,7 @@ class SignInReader:
         category_name = str(fields.get("category") or fields.get("type") or "")
         category = category_name.lower()
         if category and category not in USER_SIGN_IN_CATEGORIES:
-            return Skipped(item.origin, f"Entra {category_name} record")
+            return Skipped(item.origin, unmodelled_category(category_name, fields))
 
         properties = fields.get("properties")
         sign_in = _lower_keys(properties) if isinstance(properties, dict) else fields
@@ -84,6 +84,24 @@ class SignInReader:
                 record_id=str(record_id) if record_id else None,
                 raw=item.raw,
             )
+
+
+def unmodelled_category(category_name: str, fields: dict[str, Any]) -> str:
+    """Describe a record of a category that is not a user sign-in, for a ``Skipped`` item.
+
+    ``fields`` has lower-cased keys. Directory audit records name their activity
+    ("Consent to application", "Add app role assignment to service principal").
+    """
+    if category_name.lower() != "auditlogs":
+        return f"Entra {category_name} record"
+    properties = fields.get("properties")
+    details = _lower_keys(properties) if isinstance(properties, dict) else {}
+    activity = (
+        _text(details.get("activitydisplayname"))
+        or _text(fields.get("operationname"))
+        or "(activity not named)"
+    )
+    return f"Entra directory audit activity {activity!r}"
 
 
 def _lower_keys(record: dict[str, Any]) -> dict[str, Any]:
@@ -133,6 +151,7 @@ def sign_in_event(
         client=Client(
             user_agent=_text(sign_in.get("useragent")) or None,
             app=_text(sign_in.get("appdisplayname")) or None,
+            protocol=_text(sign_in.get("clientappused")) or None,
         ),
         success=error_code in (0, None),
         error_code=error_code,

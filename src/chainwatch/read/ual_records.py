@@ -165,13 +165,17 @@ def _file_access(
     object_id = _text(record, "ObjectId") or None
     item_count = 1
     throttled = False
+    access_type = None
+    message_ids: tuple[str, ...] = ()
     if operation == "MailItemsAccessed":
         properties = dict(name_value_pairs(record.get("OperationProperties")))
         throttled = is_truthy(properties.get("IsThrottled", ""))
+        access_type = properties.get("MailAccessType") or None
         folders = _folders(record.get("Folders"))
         paths = [str(f["Path"]) for f in folders if f.get("Path")]
         object_id = ";".join(paths) or object_id
         item_count = _mail_item_count(record, folders)
+        message_ids = _folder_message_ids(folders)
     user_agent = _text(record, "UserAgent") or _text(record, "ClientInfoString") or None
     return FileAccess(
         **common,
@@ -183,8 +187,24 @@ def _file_access(
         workload=_text(record, "Workload") or None,
         item_count=item_count,
         throttled=throttled,
+        access_type=access_type,
+        message_ids=message_ids,
         client=Client(user_agent=user_agent),
     )
+
+
+def _folder_message_ids(folders: list[dict[str, Any]]) -> tuple[str, ...]:
+    """Return the Internet Message-IDs in ``Folders[].FolderItems[]``, bare and lower-cased."""
+    found: dict[str, None] = {}
+    for folder in folders:
+        items = folder.get("FolderItems")
+        if not isinstance(items, list):
+            continue
+        for item in items:
+            value = item.get("InternetMessageId") if isinstance(item, dict) else None
+            if isinstance(value, str) and value.strip("<> \t"):
+                found[value.strip().strip("<>").strip().lower()] = None
+    return tuple(found)
 
 
 def _folders(value: Any) -> list[dict[str, Any]]:
