@@ -11,9 +11,11 @@ from chainwatch.events import (
     EmailMessage,
     FileAccess,
     Link,
+    LinkClick,
     Location,
     MailboxRuleChange,
     MailSent,
+    MessageLinks,
     Origin,
     SignIn,
 )
@@ -114,4 +116,57 @@ def mail_sent(event_id: str, seconds: float = 0) -> MailSent:
         from_ip="203.0.113.50",
         size=20480,
         direction=Direction.OUTBOUND,
+    )
+
+
+def truncated_rule(event_id: str, seconds: float = 0) -> MailboxRuleChange:
+    """The copy of :func:`rule_change` a capped audit search gives: parameters lost."""
+    full = rule_change(event_id, seconds)
+    return MailboxRuleChange(
+        event_id=full.event_id,
+        time=full.time,
+        source="ual-csv",
+        origin=Origin(file="exports/ual-search.csv", position="row 9"),
+        actor=full.actor,
+        mailbox=full.mailbox,
+        operation=full.operation,
+        rule_name=full.rule_name,
+        details_lost=True,
+    )
+
+
+def message_links(event_id: str, seconds: float = 0) -> MessageLinks:
+    return MessageLinks(
+        event_id=f"defender-url:{event_id}",
+        time=BASE_TIME + timedelta(seconds=seconds),
+        source="defender-email-url",
+        origin=Origin(file="EmailUrlInfo.csv", position="row 2"),
+        network_message_id="6f0c1e1a-0000-4000-8000-000000000001",
+        links=(
+            Link(url="https://login.example.net/x", host="login.example.net"),
+            Link(
+                url="https://docs.example.org/share?id=1",
+                host="docs.example.org",
+                registered_domain="example.org",
+            ),
+        ),
+    )
+
+
+def link_click(event_id: str, seconds: float = 0) -> LinkClick:
+    return LinkClick(
+        event_id=f"defender-click:{event_id}",
+        time=BASE_TIME + timedelta(seconds=seconds),
+        source="defender-url-click",
+        origin=Origin(file="UrlClickEvents.csv", position="row 3"),
+        user="dana@example.com",
+        url="https://login.example.net/x",
+        host="login.example.net",
+        ip="198.51.100.23",
+        action="ClickAllowed",
+        clicked_through=True,
+        network_message_id="6f0c1e1a-0000-4000-8000-000000000001",
+        workload="Email",
+        registered_domain="example.net",
+        location=Location(country="NL", source="record"),
     )
