@@ -16,7 +16,6 @@ temporary directory: ``..`` parts and absolute paths are dropped.
 
 from __future__ import annotations
 
-import gzip
 import os
 import shutil
 import tempfile
@@ -26,7 +25,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import IO
+from typing import IO, Protocol
 
 from chainwatch.events import Origin
 from chainwatch.read.base import Notice, ReadItem, Rejected
@@ -112,8 +111,12 @@ def _is_skipped_member(name: str) -> bool:
     return parts[-1].startswith(".") or any(part in SKIPPED_MEMBER_FOLDERS for part in parts)
 
 
+class _Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
 def _copy_bounded(
-    source: IO[bytes], target: IO[bytes], compressed_size: int, budget: ArchiveBudget
+    source: _Readable, target: IO[bytes], compressed_size: int, budget: ArchiveBudget
 ) -> int:
     """Copy a member's bytes, raising :class:`_MemberTooLarge` as soon as a limit is crossed."""
     limits = budget.limits
@@ -137,6 +140,29 @@ def _copy_bounded(
                 "possible decompression bomb"
             )
             raise _MemberTooLarge(reason, capped=False)
+        target.write(chunk)
+
+
+def budget_room(budget: ArchiveBudget) -> int:
+    """Return how many more members the budget allows."""
+    return max(budget.limits.max_members - budget.members, 0)
+
+
+def _make_folders(workdir: Path, infos: list[zipfile.ZipInfo]) -> None:
+    """Create every folder the archive names, so readers that look at siblings still work.
+
+    A Maildir is recognised by ``cur``, ``new`` and ``tmp`` side by side, and zip
+    tools store the empty ones only as folder entries.
+    """
+    for info in infos:
+        relative = safe_relative_path(info.filename, "")
+        folder = relative if info.is_dir() else relative.parent
+        if not folder.parts:
+            continue
+        try:
+            (workdir / "members" / Path(*folder.parts)).mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue  # a clash with a member file; that member falls back to a flat slot
 
 
 def _member_file(workdir: Path, relative: PurePosixPath, index: int) -> Path:
@@ -228,17 +254,18 @@ def _iter_zip(path: Path, context: _ArchiveContext) -> Iterator[ArchiveItem]:
         return
 
     with archive:
+        _make_folders(context.workdir, archive.infolist()[: budget_room(context.budget)])
         members = [info for info in archive.infolist() if not info.is_dir()]
         budget = context.budget
-        remaining = budget.limits.max_members - budget.members
+        remaining = budget_room(budget)
         if len(members) > remaining:
             message = (
                 f"archive capped: {len(members)} members, only the first "
-                f"{max(remaining, 0)} are read (limit {budget.limits.max_members} "
+                f"{remaining} are read (limit {budget.limits.max_members} "
                 "members per input file)"
             )
             yield _notice(display, message)
-            members = members[: max(remaining, 0)]
+            members = members[:remaining]
 
         for info in members:
             if budget.exhausted:
@@ -292,10 +319,53 @@ def _gzip_member_name(path: Path, display: str) -> str:
     return base + ".out"
 
 
+class GzipTruncatedError(Exception):
+    """The gzip data ended before its end-of-stream marker."""
+
+
+def iter_gunzip(handle: IO[bytes], chunk_bytes: int = COPY_CHUNK_BYTES) -> Iterator[bytes]:
+    """Yield the decompressed bytes of every gzip member in ``handle``, chunk by chunk.
+
+    Unlike :mod:`gzip`, hands out the bytes before a cut-off end, then raises
+    :class:`GzipTruncatedError`. Raises ``zlib.error`` for damaged data. Each chunk
+    is at most ``chunk_bytes`` long, so a bomb cannot inflate in one call.
+    """
+    decompressor = zlib.decompressobj(wbits=31)
+    pending = b""
+    started = False
+    while True:
+        if not pending:
+            pending = handle.read(chunk_bytes)
+            if not pending:
+                if started and not decompressor.eof:
+                    raise GzipTruncatedError
+                return
+        started = True
+        output = decompressor.decompress(pending, chunk_bytes)
+        pending = decompressor.unconsumed_tail
+        if output:
+            yield output
+        if decompressor.eof:
+            rest = decompressor.unused_data + pending
+            pending = rest.lstrip(b"\0")  # some writers pad after the last member
+            decompressor = zlib.decompressobj(wbits=31)
+            started = False
+
+
+class _ChunkReader:
+    """A ``read(size)`` view over an iterator of byte chunks, for :func:`_copy_bounded`."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+
+    def read(self, size: int = -1, /) -> bytes:
+        return next(self._chunks, b"")
+
+
 def _iter_gzip(path: Path, context: _ArchiveContext) -> Iterator[ArchiveItem]:
     display = context.display
     budget = context.budget
-    if budget.members >= budget.limits.max_members:
+    if budget_room(budget) == 0:
         yield _notice(display, "archive capped: member limit reached before this file")
         return
     budget.members += 1
@@ -305,15 +375,17 @@ def _iter_gzip(path: Path, context: _ArchiveContext) -> Iterator[ArchiveItem]:
     target = _member_file(context.workdir, relative, budget.members)
     try:
         compressed_size = path.stat().st_size
-        with gzip.open(path, "rb") as source, target.open("wb") as handle:
+        with path.open("rb") as source, target.open("wb") as handle:
+            chunks = _ChunkReader(iter_gunzip(source))
             try:
-                _copy_bounded(source, handle, compressed_size, budget)
-            except EOFError:
+                _copy_bounded(chunks, handle, compressed_size, budget)
+            except GzipTruncatedError:
                 # A cut-off download still holds complete records before the cut.
                 reason = "gzip data is truncated; the records before the cut were read"
                 yield _rejected(member_display, reason)
-            except (OSError, zlib.error) as exc:
+            except zlib.error as exc:
                 yield _rejected(member_display, f"damaged gzip data: {exc}")
+                target.unlink(missing_ok=True)
                 return
     except _MemberTooLarge as exc:
         if exc.capped:
