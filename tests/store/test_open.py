@@ -115,6 +115,19 @@ def test_reopen_newer_schema_version_raises(store_url: str) -> None:
     assert "newer than" in message
 
 
+def test_open_version_1_database_raises(store_url: str) -> None:
+    Store.open(store_url).close()
+    set_schema_version(store_url, "1")
+
+    with pytest.raises(StoreError) as caught:
+        Store.open(store_url)
+
+    message = str(caught.value)
+    assert "schema version 1, older than" in message
+    assert f"version {SCHEMA_VERSION} this chainwatch expects" in message
+    assert "a new database" in message
+
+
 def test_reopen_newer_version_writes_nothing(store_url: str) -> None:
     Store.open(store_url).close()
     set_schema_version(store_url, "99")
