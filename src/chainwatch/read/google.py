@@ -146,7 +146,8 @@ def _has_workspace_events(record: dict[str, Any]) -> bool:
 def _record_id(record: dict[str, Any]) -> str | None:
     identity = get_key(record, "id")
     if isinstance(identity, dict):
-        return text_of(get_key(identity, "uniqueQualifier")) or None
+        qualifier = get_key(identity, "uniqueQualifier") or get_key(identity, "uniqQualifier")
+        return text_of(qualifier) or None
     payload = get_key(record, "protoPayload")
     metadata = get_key(payload, "metadata") if isinstance(payload, dict) else None
     activity_id = get_key(metadata, "activityId") if isinstance(metadata, dict) else None

@@ -16,9 +16,12 @@ Three shapes carry the same audit data:
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import orjson
 
 from chainwatch.read.timestamps import parse_timestamp
 from chainwatch.read.ual_input import FieldError
@@ -82,8 +85,9 @@ def is_cloud_logging_entry(record: dict[str, Any]) -> bool:
 def parse_activity(record: dict[str, Any]) -> GoogleActivity:
     """Reduce one activity in any supported shape to a :class:`GoogleActivity`.
 
-    Raises :class:`FieldError` naming the field when the time, the unique qualifier or
-    a parameter value is missing or invalid.
+    Raises :class:`FieldError` naming the field when the application, the time, the
+    events or a parameter value is missing or invalid. A missing unique qualifier is
+    replaced by :func:`content_digest`.
     """
     if is_cloud_logging_entry(record):
         return _parse_cloud_logging(record)
@@ -95,9 +99,12 @@ def _parse_reports(record: dict[str, Any]) -> GoogleActivity:
     application = text_of(get_key(identity, "applicationName"))
     if not application:
         raise FieldError("id.applicationName", "missing")
-    qualifier = text_of(get_key(identity, "uniqueQualifier"))
+    # The older Audit API (kind audit#activity) spells it uniqQualifier, as Cloud Logging does.
+    qualifier = text_of(get_key(identity, "uniqueQualifier")) or text_of(
+        get_key(identity, "uniqQualifier")
+    )
     if not qualifier:
-        raise FieldError("id.uniqueQualifier", "missing")
+        qualifier = content_digest(record)
     time = _parse_time(get_key(identity, "time"), "id.time")
 
     events_value = get_key(record, "events")
@@ -128,7 +135,7 @@ def _parse_cloud_logging(record: dict[str, Any]) -> GoogleActivity:
         raise FieldError("protoPayload.serviceName", "missing")
     qualifier = text_of(get_key(activity_id, "uniqQualifier"))
     if not qualifier:
-        raise FieldError("protoPayload.metadata.activityId.uniqQualifier", "missing")
+        qualifier = content_digest(record)
 
     timestamp = get_key(record, "timestamp")
     if text_of(timestamp):
@@ -168,6 +175,16 @@ def cloud_logging_application(payload: dict[str, Any]) -> str:
     if len(method) > 2 and method[0] == "google":
         return method[1].lower()
     return ""
+
+
+def content_digest(record: dict[str, Any]) -> str:
+    """Return a stable stand-in for a missing unique qualifier: a digest of the record.
+
+    The same record read twice gets the same id, but the Reports API and Cloud Logging
+    copies of one activity differ in content, so they are no longer deduplicated.
+    """
+    data = orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
+    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def _parse_time(value: Any, field: str) -> datetime:
