@@ -549,3 +549,12 @@ def test_arbitrary_activity_never_raises(tmp_path: Path, value: Any) -> None:
     path = _write(tmp_path, [activity, {"kind": "admin#reports#activities", "items": value}])
     for item in READER.read(path):
         assert item is not None
+
+
+def test_missing_qualifier_uses_digest(tmp_path: Path) -> None:
+    activity = _activity("login", "login_success")
+    del activity["id"]["uniqueQualifier"]
+    first = _read_one(tmp_path, activity)
+    again = _read_one(tmp_path, activity)
+    assert first.event_id.startswith("google:login:sha256:")
+    assert first.event_id == again.event_id
