@@ -1,4 +1,4 @@
-"""Google Workspace reader: field case FC-25, export shapes, event mapping, bad input."""
+"""Google Workspace reader: export shapes, typed parameters, event mapping, bad input."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from .conftest import (
 
 READER = GoogleReportsReader()
 FIXTURE_CHECK = [HealthCheck.function_scoped_fixture]
-FC25_LOGIN_ID = "google:login:-4127530901123456789:2024-05-14T09:10:02.481000Z:0:login_success"
+LOGIN_EVENT_ID = "google:login:-4127530901123456789:2024-05-14T09:10:02.481000Z:0:login_success"
 
 
 def _activity(
@@ -71,17 +71,17 @@ def _read_one(tmp_path: Path, activity: dict[str, Any]) -> Any:
     return items[0]
 
 
-# FC-25: empty pages, typed parameters and the Cloud Logging shape.
+# An empty page, then a login and a forwarding change; the same login from Cloud Logging.
 
 
-def test_fc25_empty_page_gives_nothing() -> None:
+def test_empty_page_gives_nothing() -> None:
     items = read_all(READER, field_case("FC-25.json"))
     assert rejected_of(items) == []
     assert skipped_of(items) == []
     assert len(events_of(items)) == 2
 
 
-def test_fc25_login_values() -> None:
+def test_reports_login_values() -> None:
     login = events_of(read_all(READER, field_case("FC-25.json")))[0]
     assert isinstance(login, SignIn)
     assert login.time == datetime(2024, 5, 14, 9, 10, 2, 481000, tzinfo=UTC)
@@ -89,11 +89,11 @@ def test_fc25_login_values() -> None:
     assert login.ip == "2001:db8:4::17"
     assert login.success is True
     assert login.client.protocol == "google_password"
-    assert login.event_id == FC25_LOGIN_ID
+    assert login.event_id == LOGIN_EVENT_ID
     assert login.origin.position == "record 2, item 1"
 
 
-def test_fc25_cloud_logging_same_login() -> None:
+def test_cloud_logging_same_login() -> None:
     reports = events_of(read_all(READER, field_case("FC-25.json")))[0]
     items = read_all(READER, field_case("FC-25.cloudlogging.json"))
     assert rejected_of(items) == []
@@ -107,12 +107,12 @@ def test_fc25_cloud_logging_same_login() -> None:
     assert cloud.client == reports.client
 
 
-def test_fc25_cloud_logging_ignores_receive_timestamp() -> None:
+def test_cloud_logging_ignores_receive_timestamp() -> None:
     (cloud,) = events_of(read_all(READER, field_case("FC-25.cloudlogging.json")))
     assert cloud.time != datetime(2024, 5, 14, 10, 2, 59, 100000, tzinfo=UTC)
 
 
-def test_fc25_forwarding_is_rule_change() -> None:
+def test_forwarding_is_rule_change() -> None:
     forwarding = events_of(read_all(READER, field_case("FC-25.json")))[1]
     assert isinstance(forwarding, MailboxRuleChange)
     assert forwarding.operation == "email_forwarding_out_of_domain"
@@ -123,7 +123,7 @@ def test_fc25_forwarding_is_rule_change() -> None:
     assert forwarding.time == datetime(2024, 5, 14, 9, 14, 40, 100000, tzinfo=UTC)
 
 
-def test_fc25_typed_parameters_flatten() -> None:
+def test_reports_parameters_flatten() -> None:
     pages = orjson.loads(field_case("FC-25.json").read_bytes())
     activity = parse_activity(pages[1]["items"][0])
     parameters = activity.events[0].parameters
@@ -133,14 +133,14 @@ def test_fc25_typed_parameters_flatten() -> None:
     assert parameters["is_second_factor"] is True
 
 
-def test_fc25_cloud_logging_parameters_flatten() -> None:
+def test_cloud_logging_parameters_flatten() -> None:
     entry = orjson.loads(field_case("FC-25.cloudlogging.json").read_bytes())
     parameters = parse_activity(entry).events[0].parameters
     assert parameters["login_challenge_method"] == ["password", "idv_preregistered_phone"]
     assert parameters["is_suspicious"] is False
 
 
-def test_fc25_files_sniffed_as_google() -> None:
+def test_both_shapes_sniffed_as_google() -> None:
     readers = registered_readers()
     for name in ("FC-25.json", "FC-25.cloudlogging.json"):
         reader_name, _ = read_file(field_case(name), readers)
@@ -221,10 +221,8 @@ def test_page_lines_and_token_notice(tmp_path: Path) -> None:
 
 
 def test_final_page_without_token_no_notice(tmp_path: Path) -> None:
-    pages = [
-        {"kind": "admin#reports#activities", "items": [_activity("login", "logout")]},
-    ]
-    pages.insert(0, {**pages[0], "nextPageToken": "token-2"})
+    page = {"kind": "admin#reports#activities", "items": [_activity("login", "logout")]}
+    pages = [{**page, "nextPageToken": "token-2"}, page]
     items = read_all(READER, _write(tmp_path, pages))
     assert notices_of(items) == []
     assert len(skipped_of(items)) == 2
@@ -252,13 +250,16 @@ def test_events_object_not_list(tmp_path: Path) -> None:
 
 def test_one_event_record(tmp_path: Path) -> None:
     record = {
-        "id": {"applicationName": "drive", "time": "2022-12-20 17:27:47.080000000"},
+        "id": {
+            "applicationName": "drive",
+            "time": "2022-12-20 17:27:47.080000000",
+            "uniqueQualifier": "-73",
+        },
         "actor": {"email": "erin@example.com"},
         "name": "download",
         "type": "access",
         "parameters": {"doc_id": "doc-1", "doc_title": "Payroll.xlsx"},
     }
-    record["id"]["uniqueQualifier"] = "-73"
     event = _read_one(tmp_path, record)
     assert isinstance(event, FileAccess)
     assert event.object_id == "Payroll.xlsx"
@@ -299,7 +300,7 @@ def test_cloud_logging_time_from_activity_id(tmp_path: Path) -> None:
     entry = orjson.loads(field_case("FC-25.cloudlogging.json").read_bytes())
     del entry["timestamp"]
     (event,) = events_of(read_all(READER, _write(tmp_path, entry)))
-    assert event.event_id == FC25_LOGIN_ID
+    assert event.event_id == LOGIN_EVENT_ID
 
 
 # Mapping: sign-ins.
@@ -420,9 +421,9 @@ def test_admin_filter_actions(tmp_path: Path) -> None:
     assert event.move_to_folder == "Archive"
 
 
-def test_admin_other_gmail_setting_skipped(tmp_path: Path) -> None:
-    parameters = [{"name": "SETTING_NAME", "value": "SPAM_FILTER_LEVEL"}]
-    parameters[0]["value"] = "ENABLE_IMAP_ACCESS"
+@pytest.mark.parametrize("setting", ["ENABLE_IMAP_ACCESS", "SPAM_FILTER_LEVEL"])
+def test_admin_other_gmail_setting_skipped(tmp_path: Path, setting: str) -> None:
+    parameters = [{"name": "SETTING_NAME", "value": setting}]
     item = _read_one(tmp_path, _activity("admin", "CHANGE_GMAIL_SETTING", parameters))
     assert item.what == "Google admin CHANGE_GMAIL_SETTING"
 

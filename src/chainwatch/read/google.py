@@ -1,11 +1,11 @@
 """Reader for Google Workspace audit activity: Admin SDK Reports API and Cloud Logging.
 
-Accepted files, recognised by content: ``activities.list`` pages
-(``{"kind": "admin#reports#activities", "items": [...], "nextPageToken": ...}``), alone,
-in an array or as JSON lines; arrays or JSON lines of single activities, including
-Sentinel tables that add flattened columns beside each activity; one-event records; and
-Cloud Logging entries with the activity under ``protoPayload``. A page with no
-``items`` is an empty result, not an error.
+Files are recognised by content. The reader accepts ``activities.list`` pages
+(``{"kind": "admin#reports#activities", "items": [...], "nextPageToken": ...}``) alone,
+in an array or as JSON lines. It also accepts arrays or JSON lines of single activities
+(Sentinel tables add flattened columns beside each one, which are ignored), one-event
+records, and Cloud Logging entries with the activity under ``protoPayload``. A page with
+no ``items`` is an empty result, not an error.
 """
 
 from __future__ import annotations

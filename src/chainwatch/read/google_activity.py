@@ -26,7 +26,7 @@ import orjson
 from chainwatch.read.timestamps import parse_timestamp
 from chainwatch.read.ual_input import FieldError
 
-# Keys of a typed parameter that hold its value, in the Reports API and Cloud Logging.
+# Keys of a typed parameter that contain its value, in the Reports API and Cloud Logging.
 _SCALAR_KEYS = ("value", "boolValue")
 _LIST_KEYS = ("multiValue", "multiStrValue")
 

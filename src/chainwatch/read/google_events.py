@@ -30,8 +30,8 @@ GMAIL_SETTING_EVENTS = {
 }
 # Admin console setting names that change where mail goes. MESSAGE_SECURITY_RULE is
 # how the admin log names a default routing rule.
-# NOTE: only MESSAGE_SECURITY_RULE was seen in a sample; the forwarding, routing and
-# filter names are matched by substring because their exact spelling is unconfirmed.
+# NOTE: only MESSAGE_SECURITY_RULE is confirmed by a sample. Forwarding, routing and
+# filter settings are matched by substring because their exact names are unconfirmed.
 _ROUTING_SETTING_WORDS = ("FORWARD", "ROUTING", "ROUTE", "FILTER")
 _ROUTING_SETTINGS = frozenset({"MESSAGE_SECURITY_RULE"})
 DRIVE_READS = frozenset({"download", "view", "copy", "print", "preview"})
@@ -58,8 +58,8 @@ def map_event(
         return _file_access(activity, event, origin, source)
 
     # Account warnings (suspicious_login, account_disabled_hijacked, gov_attack_warning)
-    # and risky_sensitive_action_* report on a sign-in or action; they are not sign-in
-    # attempts, so counting them as sign-ins would double the real ones.
+    # and risky_sensitive_action_* report on a sign-in or an action. They are not sign-in
+    # attempts themselves, so counting them as sign-ins would double the real ones.
     return Skipped(origin, f"Google {application} {name}")
 
 
@@ -140,6 +140,8 @@ def _forwarding_change(
 
 def _is_routing_setting(event: GoogleEvent) -> bool:
     setting = text_of(event.parameters.get("SETTING_NAME")).upper()
+    if "SPAM" in setting:
+        return False  # spam filter settings change filtering, not where mail goes
     return setting in _ROUTING_SETTINGS or any(w in setting for w in _ROUTING_SETTING_WORDS)
 
 
@@ -180,8 +182,8 @@ def _gmail_setting_change(
 def _filter_action(value: Any) -> dict[str, Any]:
     """Return the ``action`` of a Gmail API filter given as an object or JSON text.
 
-    NOTE: assumed shape (Gmail API ``users.settings.filters``: ``action.addLabelIds``,
-    ``removeLabelIds``, ``forward``); no Reports API sample of a filter change was at hand.
+    NOTE: the shape is assumed from the Gmail API filter resource (``action.addLabelIds``,
+    ``removeLabelIds``, ``forward``). How the admin log writes a filter is unconfirmed.
     """
     if isinstance(value, str) and value.lstrip().startswith("{"):
         try:
