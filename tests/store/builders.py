@@ -120,7 +120,7 @@ def mail_sent(event_id: str, seconds: float = 0) -> MailSent:
 
 
 def truncated_rule(event_id: str, seconds: float = 0) -> MailboxRuleChange:
-    """The copy of :func:`rule_change` a capped audit search gives: parameters lost."""
+    """Return the copy of :func:`rule_change` whose ``AuditData`` was cut off."""
     full = rule_change(event_id, seconds)
     return MailboxRuleChange(
         event_id=full.event_id,

@@ -166,7 +166,7 @@ def test_commit_analysis_update_uses_index(store: Store) -> None:
 
     with store._engine.begin() as connection:
         if store.dialect == "postgresql":
-            # A 50-row table is cheapest to scan; forbid that to see whether the index fits.
+            # The planner scans a 50-row table instead of using an index, so forbid scans.
             connection.execute(text("SET LOCAL enable_seqscan = off"))
             plan = " ".join(
                 str(row[0])

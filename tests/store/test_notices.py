@@ -75,7 +75,7 @@ def test_notices_differing_window_both_kept(store: Store) -> None:
     assert store.counts()["notices"] == 2
 
 
-def test_notice_same_window_other_zone_is_duplicate(store: Store) -> None:
+def test_notice_same_instant_is_duplicate(store: Store) -> None:
     run_id = store.start_run("read", ["exports"])
     plus_two = timezone(timedelta(hours=2))
     same_instant = replace(CAPPED, start=CAPPED.start.astimezone(plus_two))  # type: ignore[union-attr]

@@ -1,4 +1,4 @@
-"""A richer copy of a stored event replaces it; a poorer or equal copy does not."""
+"""A richer copy of a stored event replaces it, and a poorer or equal copy does not."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def test_richness_full_rule_beats_truncated() -> None:
     assert event_richness(rule_change("1")) > event_richness(truncated_rule("1"))
 
 
-def test_richness_truncated_rule_zero_despite_fields() -> None:
+def test_richness_details_lost_overrides_fields() -> None:
     lost = replace(rule_change("1"), details_lost=True)
 
     assert event_richness(lost) == 0
@@ -91,7 +91,7 @@ def test_richness_adds_one_per_link() -> None:
     )
 
 
-def test_richness_zero_is_informative_when_default_is_none() -> None:
+def test_richness_counts_zero_over_none() -> None:
     without = replace(sign_in("1"), error_code=None)
 
     assert event_richness(replace(without, error_code=0)) == event_richness(without) + 1

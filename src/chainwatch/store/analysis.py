@@ -1,8 +1,8 @@
 """Analysis state: baselines, detections and the ``processed`` flag, written together.
 
 Scoring reads unprocessed events in (time, event_id) order and updates baselines as
-it goes. Its results and the flags that say which events they cover must change in one
-transaction, or a crash in between would score events twice or never.
+it goes. Its results and the ``processed`` flags of the events they cover must change in
+one transaction, or a crash in between would score events twice or never.
 """
 
 from __future__ import annotations
@@ -91,8 +91,9 @@ def event_position(through: EventPosition) -> EventPosition:
 def at_or_before(position: EventPosition) -> ColumnElement[bool]:
     """Match events at or before ``position`` in (time, event_id) order.
 
-    A row-value comparison, which both SQLite and PostgreSQL answer from the
-    ``(processed, time, event_id)`` index when ``processed`` is also compared with ``=``.
+    It is a row-value comparison, so SQLite (3.40) and PostgreSQL (15) evaluate it as a
+    range scan of the ``(processed, time, event_id)`` index when ``processed`` is
+    compared with ``=`` in the same WHERE clause.
     """
     time, event_id = position
     bound = tuple_(literal(time, UtcDateTime()), literal(column_text(event_id), IdText))

@@ -26,7 +26,7 @@ UPGRADED_COLUMNS = ("payload", "richness", "kind", "account", "source", "time")
 
 @dataclass(frozen=True, slots=True)
 class ChunkCounts:
-    """What one committed chunk of :func:`write_event_rows` did with its rows."""
+    """Row counts of one committed chunk of :func:`write_event_rows`."""
 
     inserted: int
     duplicates: int  # repeats of a stored or earlier id, upgrades included

@@ -1,9 +1,9 @@
-"""How much an event copy says, so that a fuller copy of the same record can replace it.
+"""Richness: the amount of detail in an event copy, so a fuller copy can replace it.
 
-The same source record can arrive more than once with different detail: a unified
-audit log search truncates ``AuditData`` while a full export keeps it, and a message
-may come from a trace row before its ``.eml``. :func:`event_richness` gives each copy a
-number, and the store keeps the copy with the highest one.
+The same source record can arrive more than once with different detail. For example,
+``Search-UnifiedAuditLog`` can cut ``AuditData`` at a fixed length, and a later full
+export of the same record keeps its rule parameters. :func:`event_richness` gives each
+copy a number, and the store keeps the copy with the highest one.
 """
 
 from __future__ import annotations

@@ -268,7 +268,7 @@ class Store:
     def earliest_unprocessed(self) -> tuple[datetime, str] | None:
         """Return the least (time, event_id) of an unprocessed event, or ``None``.
 
-        An answer before :meth:`processed_watermark` means late or upgraded events
+        A position before :meth:`processed_watermark` means late or upgraded events
         arrived behind what was scored, and baselines need rebuilding to score them
         in order (see :meth:`reset_analysis`).
         """
