@@ -36,6 +36,7 @@ def registered_readers() -> list[Reader]:
     from chainwatch.read.graph_mail import GraphMailReader
     from chainwatch.read.mail import EmlReader, MaildirMessageReader, MboxReader
     from chainwatch.read.message_trace import MessageTraceReader
+    from chainwatch.read.outlook_msg import OutlookMsgReader
     from chainwatch.read.siem_azure_monitor import AzureMonitorReader
     from chainwatch.read.siem_log_analytics import LogAnalyticsReader
     from chainwatch.read.signin import SignInReader
@@ -43,6 +44,7 @@ def registered_readers() -> list[Reader]:
 
     return [
         DefenderReader(),
+        OutlookMsgReader(),
         GraphMailReader(),  # before SignInReader: messages also have createdDateTime
         SignInReader(),
         AzureMonitorReader(),
