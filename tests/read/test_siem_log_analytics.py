@@ -94,7 +94,7 @@ def test_signin_csv_fields(tmp_path: Path) -> None:
 
 
 def test_signin_csv_dedupes_with_graph_json() -> None:
-    # FC-19 holds the same sign-in as Graph JSON; its id must equal the CSV row's.
+    # FC-19 contains the same sign-in as Graph JSON; its id must equal the CSV row's.
     graph = [
         e for e in read_all(SignInReader(), field_case("FC-19.jsonl")) if isinstance(e, SignIn)
     ]

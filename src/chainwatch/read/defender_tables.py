@@ -47,7 +47,7 @@ _TABLE_MARKERS: tuple[tuple[str, frozenset[str]], ...] = (
     (EMAIL_EVENTS, frozenset({"networkmessageid", "senderfromaddress", "recipientemailaddress"})),
 )
 
-# Columns left out of the row digest that stands in for a missing ReportId: they
+# Columns left out of the row digest that replaces a missing ReportId, because they
 # describe the export or the ingestion, not the click.
 _INGESTION_COLUMNS = frozenset(
     {"reportid", "timegenerated", "tenantid", "sourcesystem", "type", "_timereceivedbysvc"}
@@ -58,7 +58,7 @@ def table_name(declared: str, row: dict[str, Any]) -> str | None:
     """Return the Advanced Hunting table of a row with lower-cased keys.
 
     ``declared`` is the streaming category without its ``AdvancedHunting-`` prefix or
-    a Sentinel ``Type`` value; without one, the table is inferred from the columns.
+    a Sentinel ``Type`` value. When it is empty, the columns name the table.
     """
     if declared:
         return declared
@@ -92,7 +92,7 @@ class DefenderRows:
     def add(
         self, table: str, row: dict[str, Any], origin: Origin, raw: bytes
     ) -> Iterator[ReadItem]:
-        """Map one row with lower-cased keys; yield any message it completes first."""
+        """Map one row with lower-cased keys, first yielding any message the row completes."""
         if table not in MODELLED_TABLES:
             yield from self.finish()
             yield Skipped(origin, f"Defender table {table}")
@@ -230,5 +230,5 @@ def _auth(value: Any) -> AuthResults:
 
 
 def _row_digest(row: dict[str, Any]) -> str:
-    kept = {key: row[key] for key in sorted(row) if key not in _INGESTION_COLUMNS}
-    return hashlib.sha256(orjson.dumps(kept, default=str)).hexdigest()
+    click_fields = {key: row[key] for key in sorted(row) if key not in _INGESTION_COLUMNS}
+    return hashlib.sha256(orjson.dumps(click_fields, default=str)).hexdigest()

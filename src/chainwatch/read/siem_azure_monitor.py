@@ -3,7 +3,7 @@
 Event Hub captures and storage-account blobs hold ``{"records": [...]}`` or one record
 per line: an envelope with ``time``, ``category``, ``operationName`` and the source
 record under ``properties``. The Entra sign-in reader claims files that contain user
-sign-ins; this reader takes the rest, such as a file of directory audit records, and
+sign-ins. This reader takes the rest, such as a file of directory audit records, and
 handles every category that may be mixed into one capture:
 
 - ``SignInLogs`` and ``NonInteractiveUserSignInLogs`` become sign-ins;

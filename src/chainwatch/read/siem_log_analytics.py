@@ -1,7 +1,7 @@
 """Reader for Log Analytics and Sentinel table exports (portal CSV, JSON arrays or lines).
 
 - ``SigninLogs`` and ``AADNonInteractiveUserSignInLogs`` become sign-ins, timed by
-  ``CreatedDateTime``; ``TimeGenerated`` is when Log Analytics ingested the row.
+  ``CreatedDateTime``, because ``TimeGenerated`` is when Log Analytics ingested the row.
 - ``OfficeActivity`` rows are turned back into Unified Audit Log records and mapped by
   the UAL reader's own functions. ``OfficeId`` is the UAL ``Id``, so one record read
   from both sources gets one ``event_id``.
@@ -93,7 +93,11 @@ MODELLED_DEFENDER_TABLES = ("EmailEvents", "EmailUrlInfo", "UrlClickEvents")
 
 
 def _table(fields: dict[str, Any]) -> str:
-    """Name the table of one row; see the module docstring for the order of evidence."""
+    """Name the table of one row, or return ``""`` when nothing identifies it.
+
+    Distinctive columns win over ``Type``, because a query may project a column of its
+    own under that name, as in AuditLogs exports whose ``Type`` is ``ServicePrincipal``.
+    """
     keys = set(fields)
     if "officeid" in keys:
         return "OfficeActivity"

@@ -94,10 +94,9 @@ def audit_record_from_row(fields: dict[str, Any]) -> dict[str, Any]:
 
     count = text(record.get("OperationCount"))
     record["OperationCount"] = int(count) if count.isdigit() else record.get("OperationCount")
-    time_column = "creationtime" if text(fields.get("creationtime")) else "timegenerated"
-    record["CreationTime"] = table_time(fields.get(time_column), _COLUMN_NAMES[time_column])
-    record["CreationTime"] = record["CreationTime"].isoformat()
+    if text(fields.get("creationtime")):
+        time = table_time(fields["creationtime"], "CreationTime")
+    else:
+        time = table_time(fields.get("timegenerated"), "TimeGenerated")
+    record["CreationTime"] = time.isoformat()
     return record
-
-
-_COLUMN_NAMES = {"creationtime": "CreationTime", "timegenerated": "TimeGenerated"}

@@ -175,9 +175,8 @@ def table_time(value: Any, field: str) -> datetime:
     raw = text(value)
     if not raw:
         raise FieldError(field, "missing")
-    # NOTE: the portal writes dates in the browser's locale. A day-first export
-    # (14/05/2024) is rejected below, but one with day and month both <= 12 is read
-    # month-first and so may be wrong.
+    # NOTE: the portal writes dates in the browser's locale. A day-first date is
+    # rejected when its day is above 12. Otherwise it is read month-first and may be wrong.
     try:
         return parse_timestamp(_DISPLAY_DATE_COMMA.sub(r"\1 ", raw))
     except ValueError as exc:
