@@ -8,7 +8,8 @@ copy a number, and the store keeps the copy with the highest one.
 
 from __future__ import annotations
 
-from dataclasses import MISSING, fields, is_dataclass
+from dataclasses import MISSING, Field, fields, is_dataclass
+from functools import cache
 from typing import Any
 
 from chainwatch.events import Event, MailboxRuleChange
@@ -35,16 +36,27 @@ def event_richness(event: Event) -> int:
 
 def _count_informative(record: Any) -> int:
     count = 0
-    for field in fields(record):
-        value = getattr(record, field.name)
-        if is_dataclass(value) and not isinstance(value, type):
+    for name, default in _field_defaults(type(record)):
+        value = getattr(record, name)
+        if _is_record_type(type(value)):
             count += _count_informative(value)
-        elif _is_informative(value, _default_of(field)):
+        elif _is_informative(value, default):
             count += 1
     return count
 
 
-def _default_of(field: Any) -> Any:
+@cache
+def _field_defaults(cls: type) -> tuple[tuple[str, Any], ...]:
+    # Cached per class: dataclasses.fields and default factories cost more than the count.
+    return tuple((field.name, _default_of(field)) for field in fields(cls))
+
+
+@cache
+def _is_record_type(cls: type) -> bool:
+    return is_dataclass(cls)
+
+
+def _default_of(field: Field[Any]) -> Any:
     if field.default is not MISSING:
         return field.default
     if field.default_factory is not MISSING:
