@@ -5,6 +5,9 @@ Every reader of mail (``.eml``, mbox, Maildir) goes through
 policy, which is about three times faster than ``email.policy.default``, and decodes
 header fields itself (see :mod:`chainwatch.read.mail_charset`).
 
+A TNEF part (``winmail.dat``) adds the names of the attachments and the body links
+it wraps; see :mod:`chainwatch.read.tnef`.
+
 A message forwarded as an attachment (``message/rfc822``) becomes its own event with
 ``nested_depth`` one higher, so its links and attachments are not credited to the
 person who forwarded it. Sizes are bounded: a message over a part, header, nesting or
@@ -46,6 +49,7 @@ from chainwatch.read.mail_links import (
     urls_in_html,
     urls_in_text,
 )
+from chainwatch.read.tnef import read_tnef
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +66,7 @@ READER_NAME = "mail"
 RAW_SAMPLE_BYTES = 4096
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/x-amp-html"})
 FORWARDED_TYPES = frozenset({"message/rfc822", "message/global"})
+TNEF_TYPES = frozenset({"application/ms-tnef", "application/vnd.ms-tnef"})
 KNOWN_TRANSFER_ENCODINGS = frozenset(
     {"", "7bit", "8bit", "binary", "base64", "quoted-printable", "x-uuencode", "uuencode"}
 )
@@ -156,6 +161,21 @@ def _record_parser_defects(part: Message, defects: list[str]) -> None:
         _add_defect(defects, f"transfer-encoding:{' '.join(encoding.split())[:40]}")
 
 
+def _walk_tnef(part: Message, body: _Body) -> None:
+    """Add the attachment names and body links that a TNEF part wraps."""
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return
+    content = read_tnef(payload)
+    body.attachments.extend(content.attachments)
+    body.links.add_urls(link.url for link in content.links.links())
+    for link in content.links.links():
+        if link.display_text is not None:
+            body.links.add_display_texts([(link.url, link.display_text)])
+    for defect in content.defects:
+        _add_defect(body.defects, defect)
+
+
 def _walk_leaf(part: Message, body: _Body, nameless: list[int]) -> None:
     content_type = part.get_content_type()
     filename = _filename(part)
@@ -164,6 +184,10 @@ def _walk_leaf(part: Message, body: _Body, nameless: list[int]) -> None:
         filename = _synthesised_name(content_type, nameless[0])
     if filename is not None:
         body.attachments.append(filename)
+
+    if content_type in TNEF_TYPES or (filename or "").lower() == "winmail.dat":
+        _walk_tnef(part, body)
+        return
 
     # Text attachments count too: an attached HTML page is a common credential lure.
     if content_type in HTML_TYPES:
