@@ -231,6 +231,8 @@ def looks_like_graph_messages(head: bytes) -> bool:
     if not text.startswith(("[", "{")):
         return False
     lowered = text.lower()
+    if '"creationtime"' in lowered and '"operation"' in lowered:
+        return False  # audit records (MailItemsAccessed) name InternetMessageId too
     if '"internetmessageid"' in lowered:
         return True
     # A $select without internetMessageId still has two of the message-only keys.
