@@ -59,6 +59,8 @@ def test_document_top_level_keys():
         "read",
         "events_processed",
         "incidents",
+        "coverage",
+        "replayed",
     }
     assert document["schema"] == SCHEMA
     assert set(document["read"]) == {
@@ -67,6 +69,7 @@ def test_document_top_level_keys():
         "duplicates",
         "skipped",
         "rejected",
+        "upgraded",
         "per_reader",
         "notices",
         "rejections",
@@ -87,6 +90,7 @@ def test_incident_keys():
         "last_time",
         "dwell_hours",
         "entities",
+        "coverage",
         "detections",
         "timeline",
     }

@@ -21,7 +21,12 @@ from chainwatch import __version__
 from chainwatch.errors import ChainwatchError, SettingsError
 from chainwatch.report.escape import safe_text
 from chainwatch.report.json_report import analysis_document, dumps, read_summary_dict
-from chainwatch.report.text import render_incident, render_incident_line, render_read_summary
+from chainwatch.report.text import (
+    render_coverage,
+    render_incident,
+    render_incident_line,
+    render_read_summary,
+)
 from chainwatch.settings import Settings, load_settings
 
 DEFAULT_DB = "chainwatch.db"
@@ -127,6 +132,8 @@ def analyze(
                     events_processed=result.events_processed,
                     incidents=incidents,
                     alert_severity=settings.alert_severity,
+                    coverage=[gap.to_dict() for gap in result.coverage],
+                    replayed=result.replayed,
                 )
             ),
             nl=False,
@@ -141,6 +148,12 @@ def analyze(
     )
     lines.append(f"Organisation domains: {', '.join(result.org_domains) or 'unknown'}{inferred}")
     lines.append(f"Scored {result.events_processed} new events.")
+    if result.replayed:
+        lines.append(
+            f"Late or fuller records arrived for times already analysed: all "
+            f"{result.replayed} stored events were scored again from the start."
+        )
+    lines.extend(render_coverage([gap.to_dict() for gap in result.coverage]))
     lines.append("")
     urgent = [i for i in incidents if i["severity"] >= settings.alert_severity]
     lines.append(
@@ -149,6 +162,11 @@ def analyze(
     )
     for incident in incidents:
         lines.append("  " + render_incident_line(incident))
+    if not urgent and result.coverage:
+        lines.append(
+            f"  No incident at {settings.alert_severity} or more, but this is not determinable "
+            "for the coverage gaps listed above."
+        )
     for incident in urgent:
         lines.append("")
         lines.extend(render_incident(incident))

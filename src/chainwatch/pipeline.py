@@ -17,17 +17,29 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 
 from chainwatch.baseline.book import BaselineBook
 from chainwatch.correlate.build import build_incidents
 from chainwatch.correlate.incident import Incident
+from chainwatch.coverage import CoverageGap, coverage_gaps
+from chainwatch.coverage import observe as observe_coverage
 from chainwatch.detect.base import Detection
 from chainwatch.detect.engine import Engine
+from chainwatch.directory import Directory
 from chainwatch.enrich import Enricher
 from chainwatch.enrich.domains import domain_of_address
-from chainwatch.events import Event, MailboxRuleChange, SignIn
+from chainwatch.enrich.link_join import LinkJoiner
+from chainwatch.events import (
+    DirectoryEntry,
+    EmailMessage,
+    Event,
+    MailboxRuleChange,
+    MessageLinks,
+    SignIn,
+)
 from chainwatch.read import read_paths
 from chainwatch.read.base import Notice, ReadSummary, Rejected, Skipped
 from chainwatch.settings import Settings
@@ -51,6 +63,8 @@ class AnalysisResult:
     events_processed: int
     new_detections: int
     incidents: list[Incident] = field(default_factory=list)
+    coverage: list[CoverageGap] = field(default_factory=list)
+    replayed: int = 0  # events re-scored because late or richer records arrived
 
 
 def ingest(
@@ -62,6 +76,7 @@ def ingest(
     events: list[Event] = []
     rejected: list[Rejected] = []
     notices: list[Notice] = []
+    directory: list[DirectoryEntry] = []
     files: set[Path] = set()
 
     def flush() -> None:
@@ -76,6 +91,9 @@ def ingest(
         if notices:
             store.add_notices(notices, run_id)
             notices.clear()
+        if directory:
+            store.save_directory(directory, run_id)
+            directory.clear()
 
     for reader_name, path, item in read_paths(paths):
         if path not in files:
@@ -94,12 +112,16 @@ def ingest(
             notices.append(item)
         elif isinstance(item, Skipped):
             summary.skipped += 1
+        elif isinstance(item, DirectoryEntry):
+            per_reader[reader_name or "unknown"] += 1
+            directory.append(item)
         else:
             per_reader[reader_name or "unknown"] += 1
             events.append(item)
         if len(events) >= BATCH:
             flush()
     flush()
+    summary.upgraded = store.upgraded_events
     summary.files = len(files)
     summary.per_reader = dict(sorted(per_reader.items()))
     return summary
@@ -134,42 +156,88 @@ def resolve_org_domains(store: Store, settings: Settings) -> tuple[tuple[str, ..
     return inferred, True
 
 
-def analyse(store: Store, settings: Settings) -> tuple[int, list[Detection]]:
-    """Score every unprocessed event in time order; return (events, new detections)."""
+@dataclass
+class Analysis:
+    """What one analysis pass scored."""
+
+    processed: int = 0
+    detections: list[Detection] = field(default_factory=list)
+    replayed: int = 0  # events re-scored from the start because late records arrived
+    unmatched_links: int = 0
+
+
+def analyse(store: Store, settings: Settings, replay: bool = False) -> Analysis:
+    """Score every unprocessed event in event-time order and commit the result atomically.
+
+    Late records (older than what an earlier run already scored) and richer copies of
+    stored records make the whole history be scored again from the start, so every chain
+    they touch is re-evaluated as if the records had arrived on time. Baselines,
+    detections and the processed marks are committed in one transaction: a run killed
+    before the end leaves the store as it was, and the next run scores the same events.
+    """
+    outcome = Analysis()
+    earliest = store.earliest_unprocessed()
+    watermark = store.processed_watermark()
+    late = earliest is not None and watermark is not None and earliest < watermark
+    if late or replay:
+        # An upgraded copy of the newest scored event leaves no earlier watermark, so
+        # upgrades ask for the replay explicitly.
+        log.info(
+            "late or upgraded records (from %s, scored to %s): re-scoring", earliest, watermark
+        )
+        outcome.replayed = store.reset_analysis()
+
     book = BaselineBook(store.load_baselines())
     enricher = Enricher(settings)
     engine = Engine(settings, book)
-    processed: list[str] = []
-    count = 0
-    # TODO: an event older than the newest already processed is scored after it; late
-    # records should instead re-open the chains they touch.
+    directory = Directory(store.load_directory())
+    joiner = LinkJoiner()
+    org_domains = frozenset(settings.org_domains)
+    through: tuple[datetime, str] | None = None
     for event in store.iter_unprocessed_events(BATCH):
+        through = (event.time, event.event_id)
+        outcome.processed += 1
+        event = directory.canonicalise(event)
+        observe_coverage(book, event, org_domains)
+        if isinstance(event, MessageLinks):
+            joiner.add(event)
+            continue
+        if isinstance(event, EmailMessage):
+            event = joiner.attach(event)
         engine.process(enricher.enrich(event))
-        processed.append(event.event_id)
-        count += 1
-        if len(processed) >= BATCH:
-            store.mark_processed(processed)
-            processed.clear()
-    store.mark_processed(processed)
-    detections = list(engine.detections.values())
-    store.save_detections(d.to_dict() | {"incident_id": None} for d in detections)
-    store.save_baselines(dict(book.dirty_items()))
+
+    outcome.unmatched_links = joiner.unmatched
+    outcome.detections = list(engine.detections.values())
+    store.commit_analysis(
+        dict(book.dirty_items()),
+        [d.to_dict() | {"incident_id": None} for d in outcome.detections],
+        through,
+    )
     book.clear_dirty()
-    return count, detections
+    return outcome
 
 
-def correlate(store: Store, settings: Settings) -> list[Incident]:
-    """Rebuild incidents from every stored detection and save them."""
+def correlate(store: Store, settings: Settings) -> tuple[list[Incident], list[CoverageGap]]:
+    """Rebuild incidents from every stored detection, mark coverage gaps, save them."""
     detections = [Detection.from_dict(d) for d in store.list_detections()]
     book = BaselineBook(store.load_baselines())
-    incidents = build_incidents(detections, book, settings.org_domains)
+    gaps = coverage_gaps(book, store.list_notices())
+    incidents = [
+        replace(
+            incident,
+            coverage=tuple(
+                g.message for g in gaps if g.overlaps(incident.first_time, incident.last_time)
+            ),
+        )
+        for incident in build_incidents(detections, book, settings.org_domains)
+    ]
     store.replace_incidents([incident.to_dict() for incident in incidents])
     rows = []
     for incident in incidents:
         for detection in incident.detections:
             rows.append(detection.to_dict() | {"incident_id": incident.incident_id})
     store.save_detections(rows)
-    return incidents
+    return incidents, gaps
 
 
 def run_analysis(
@@ -185,16 +253,18 @@ def run_analysis(
     settings = settings.with_org_domains(domains)
     if progress:
         progress("scoring events against baselines")
-    processed, detections = analyse(store, settings)
-    incidents = correlate(store, settings)
+    analysis = analyse(store, settings, replay=summary.upgraded > 0)
+    incidents, gaps = correlate(store, settings)
     result = AnalysisResult(
         run_id=run_id,
         read=summary,
         org_domains=settings.org_domains,
         org_domains_inferred=inferred,
-        events_processed=processed,
-        new_detections=len(detections),
+        events_processed=analysis.processed,
+        new_detections=len(analysis.detections),
         incidents=incidents,
+        coverage=gaps,
+        replayed=analysis.replayed,
     )
     store.finish_run(
         run_id,
@@ -202,12 +272,17 @@ def run_analysis(
             "files": summary.files,
             "events": summary.events,
             "duplicates": summary.duplicates,
+            "upgraded": summary.upgraded,
             "skipped": summary.skipped,
             "rejected": summary.rejected,
-            "processed": processed,
-            "detections": len(detections),
+            "processed": analysis.processed,
+            "replayed": analysis.replayed,
+            "detections": len(analysis.detections),
             "incidents": len(incidents),
+            "coverage_gaps": len(gaps),
         },
     )
-    log.info("run %s: %s events processed, %s incidents", run_id, processed, len(incidents))
+    log.info(
+        "run %s: %s events processed, %s incidents", run_id, analysis.processed, len(incidents)
+    )
     return result

@@ -86,6 +86,7 @@ class ReadSummary:
     duplicates: int = 0
     skipped: int = 0
     rejected: int = 0
+    upgraded: int = 0  # stored records replaced by a richer copy of the same record
     per_reader: dict[str, int] = field(default_factory=dict)
     unreadable_files: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
