@@ -71,3 +71,37 @@ def test_settings_invalid_toml_names_file(tmp_path: Path):
     path.write_text("[organisation\n", encoding="utf-8")
     with pytest.raises(SettingsError, match=r"bad\.toml"):
         load_settings(path)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"detection": {"min_histroy": 5}}, "did you mean 'min_history'"),
+        ({"known_network": {"192.0.2.0/24": "office"}}, "did you mean 'known_networks'"),
+        ({"organisation": {"domain": ["example.com"]}}, "did you mean 'domains'"),
+        ({"organisation": {"domains": ["user@example.com"]}}, "not a domain name"),
+        ({"organisation": {"domains": ["not a domain"]}}, "not a domain name"),
+        ({"organisation": {"domains": [""]}}, "not a domain name"),
+    ],
+)
+def test_settings_reject_unknown_keys_and_bad_domains(data, message):
+    with pytest.raises(SettingsError, match=message):
+        settings_from_mapping(data, source="chainwatch.toml")
+
+
+def test_settings_domains_normalised():
+    settings = settings_from_mapping({"organisation": {"domains": ["EXAMPLE.com.", "example.com"]}})
+    assert settings.org_domains == ("example.com",)
+
+
+def test_settings_read_utf16_with_bom(tmp_path: Path):
+    path = tmp_path / "powershell.toml"
+    path.write_bytes('[organisation]\ndomains = ["example.com"]\n'.encode("utf-16"))
+    assert load_settings(path).org_domains == ("example.com",)
+
+
+def test_settings_not_utf8_is_clear_error(tmp_path: Path):
+    path = tmp_path / "latin1.toml"
+    path.write_bytes(b'[organisation]\ndomains = ["m\xfcller.example"]\n')
+    with pytest.raises(SettingsError, match=r"not UTF-8 \(byte 0xfc"):
+        load_settings(path)

@@ -61,6 +61,7 @@ def test_document_top_level_keys():
         "incidents",
         "coverage",
         "replayed",
+        "warnings",
     }
     assert document["schema"] == SCHEMA
     assert set(document["read"]) == {

@@ -22,6 +22,7 @@ from chainwatch.errors import ChainwatchError, SettingsError
 from chainwatch.report.escape import safe_text
 from chainwatch.report.json_report import analysis_document, dumps, read_summary_dict
 from chainwatch.report.text import (
+    plural,
     render_coverage,
     render_incident,
     render_incident_line,
@@ -35,7 +36,7 @@ db_option = click.option(
     "--db",
     default=DEFAULT_DB,
     show_default=True,
-    help="SQLite file, or a database URL such as postgresql+psycopg://user@127.0.0.1/chainwatch.",
+    help="SQLite file, or a PostgreSQL URL (postgresql+psycopg://USER@HOST/DATABASE).",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 
@@ -68,10 +69,24 @@ def main(debug: bool) -> None:
     )
 
 
-def _open_store(db: str):
+def _open_store(db: str, *, must_exist: bool = False):
+    """Open the store; commands that only read refuse to create an empty database."""
     from chainwatch.store import Store
 
+    if must_exist and "://" not in db and not Path(db).expanduser().exists():
+        raise SettingsError(
+            f"database {db!r} not found: run 'chainwatch analyze PATH --db {db}' first, or "
+            "pass the --db that analyze used"
+        )
     return Store.open(db)
+
+
+def _incident_id(text: str) -> str:
+    """Accept 'INC-57d5', 'inc-57d5' or just '57d5'."""
+    text = text.strip()
+    if text.lower().startswith("inc-"):
+        text = text[4:]
+    return "INC-" + text.lower()
 
 
 def _settings(config: Path | None, org_domains: tuple[str, ...]) -> Settings:
@@ -103,6 +118,11 @@ def _settings(config: Path | None, org_domains: tuple[str, ...]) -> Settings:
     show_default=True,
     help="Only list incidents at or above this severity (0-100).",
 )
+@click.option(
+    "--rescore",
+    is_flag=True,
+    help="Score every stored event again from the start (after changing domains or networks).",
+)
 @handle_errors
 def analyze(
     paths: tuple[Path, ...],
@@ -111,6 +131,7 @@ def analyze(
     db: str,
     as_json: bool,
     min_severity: int,
+    rescore: bool,
 ) -> None:
     """Read exports under PATHS, score new events and print the incidents found."""
     from chainwatch.pipeline import run_analysis
@@ -118,7 +139,7 @@ def analyze(
     settings = _settings(config, org_domains)
     progress = None if as_json else (lambda message: click.echo(safe_text(message), err=True))
     with _open_store(db) as store:
-        result = run_analysis(store, list(paths), settings, progress)
+        result = run_analysis(store, list(paths), settings, progress, rescore=rescore)
     incidents = [i.to_dict() for i in result.incidents if i.severity >= min_severity]
     read = read_summary_dict(result.read)
     if as_json:
@@ -134,6 +155,7 @@ def analyze(
                     alert_severity=settings.alert_severity,
                     coverage=[gap.to_dict() for gap in result.coverage],
                     replayed=result.replayed,
+                    warnings=result.warnings,
                 )
             ),
             nl=False,
@@ -141,13 +163,14 @@ def analyze(
         return
 
     lines = render_read_summary(read)
+    lines.extend(f"warning: {safe_text(w, 1000)}" for w in result.warnings)
     inferred = (
         " (inferred from the data; set --org-domain to override)"
         if (result.org_domains_inferred)
         else ""
     )
     lines.append(f"Organisation domains: {', '.join(result.org_domains) or 'unknown'}{inferred}")
-    lines.append(f"Scored {result.events_processed} new events.")
+    lines.append(f"Scored {plural(result.events_processed, 'new event')}.")
     if result.replayed:
         lines.append(
             f"Late or fuller records arrived for times already analysed: all "
@@ -157,8 +180,8 @@ def analyze(
     lines.append("")
     urgent = [i for i in incidents if i["severity"] >= settings.alert_severity]
     lines.append(
-        f"{len(incidents)} incidents, {len(urgent)} at severity {settings.alert_severity} or "
-        "more (look now):"
+        f"{plural(len(incidents), 'incident')}, {len(urgent)} at severity "
+        f"{settings.alert_severity} or more (look now):"
     )
     for incident in incidents:
         lines.append("  " + render_incident_line(incident))
@@ -180,13 +203,13 @@ def analyze(
 @handle_errors
 def incidents(db: str, as_json: bool, min_severity: int) -> None:
     """List stored incidents, most severe first."""
-    with _open_store(db) as store:
+    with _open_store(db, must_exist=True) as store:
         found = store.list_incidents(min_severity)
     if as_json:
         click.echo(dumps({"incidents": found}), nl=False)
         return
     if not found:
-        click.echo("No incidents stored.")
+        click.echo(f"No incidents stored in {db}.")
     for incident in found:
         click.echo(render_incident_line(incident))
 
@@ -198,13 +221,15 @@ def incidents(db: str, as_json: bool, min_severity: int) -> None:
 @handle_errors
 def show(incident_id: str, db: str, as_json: bool) -> None:
     """Show one incident in full (an id prefix is enough)."""
-    with _open_store(db) as store:
+    with _open_store(db, must_exist=True) as store:
         try:
-            incident = store.get_incident(incident_id)
+            incident = store.get_incident(_incident_id(incident_id))
         except LookupError as exc:
             raise SettingsError(str(exc)) from exc
     if incident is None:
-        raise SettingsError(f"incident {incident_id!r} not found: run 'chainwatch incidents'")
+        raise SettingsError(
+            f"incident {incident_id!r} not found in {db}: run 'chainwatch incidents --db {db}'"
+        )
     if as_json:
         click.echo(dumps(incident), nl=False)
         return
@@ -218,13 +243,13 @@ def show(incident_id: str, db: str, as_json: bool) -> None:
 @handle_errors
 def rejected(db: str, as_json: bool, limit: int) -> None:
     """List records that were set aside, with file, position, field and reason."""
-    with _open_store(db) as store:
+    with _open_store(db, must_exist=True) as store:
         rows = store.list_rejected(limit)
     if as_json:
         click.echo(dumps({"rejected": rows}), nl=False)
         return
     if not rows:
-        click.echo("No rejected records.")
+        click.echo(f"No rejected records in {db}.")
     for row in rows:
         where = ", ".join(p for p in (row["file"], row["position"]) if p)
         field = f" field {row['field']!r}:" if row.get("field") else ""

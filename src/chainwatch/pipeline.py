@@ -24,7 +24,7 @@ from pathlib import Path
 from chainwatch.baseline.book import BaselineBook
 from chainwatch.correlate.build import build_incidents
 from chainwatch.correlate.incident import Incident
-from chainwatch.coverage import CoverageGap, coverage_gaps
+from chainwatch.coverage import AUDIT_SOURCES, CoverageGap, coverage_gaps
 from chainwatch.coverage import observe as observe_coverage
 from chainwatch.detect.base import Detection
 from chainwatch.detect.engine import Engine
@@ -42,13 +42,17 @@ from chainwatch.events import (
 )
 from chainwatch.read import read_paths
 from chainwatch.read.base import Notice, ReadSummary, Rejected, Skipped
-from chainwatch.settings import Settings
+from chainwatch.settings import DOMAIN_NAME, Settings
 from chainwatch.store import Store
 
 log = logging.getLogger(__name__)
 
 BATCH = 5000
 ORG_DOMAINS_KEY = "organisation_domains"
+# Days on which the input has sign-in log records (Entra, Google). On those days the audit
+# log's UserLoggedIn copies of the same logons are not scored or learned a second time.
+SIGNIN_LOG_DAYS_KEY = "sign_in_log_days"
+SCORING_SETTINGS_KEY = "scoring_settings"
 MIN_DOMAIN_SHARE = 0.05  # inferred organisation domains cover at least this share of accounts
 
 
@@ -65,6 +69,7 @@ class AnalysisResult:
     incidents: list[Incident] = field(default_factory=list)
     coverage: list[CoverageGap] = field(default_factory=list)
     replayed: int = 0  # events re-scored because late or richer records arrived
+    warnings: list[str] = field(default_factory=list)
 
 
 def ingest(
@@ -77,6 +82,7 @@ def ingest(
     rejected: list[Rejected] = []
     notices: list[Notice] = []
     directory: list[DirectoryEntry] = []
+    signin_log_days: set[str] = set()
     files: set[Path] = set()
 
     def flush() -> None:
@@ -95,11 +101,13 @@ def ingest(
             store.save_directory(directory, run_id)
             directory.clear()
 
+    folder: Path | None = None
     for reader_name, path, item in read_paths(paths):
         if path not in files:
             files.add(path)
-            if progress:
-                progress(f"reading {path}")
+            if progress and path.parent != folder:
+                folder = path.parent
+                progress(f"reading {folder}")
         if isinstance(item, Rejected):
             summary.rejected += 1
             if len(summary.rejections) < 1000:
@@ -118,9 +126,14 @@ def ingest(
         else:
             per_reader[reader_name or "unknown"] += 1
             events.append(item)
+            if isinstance(item, SignIn) and not item.source.startswith(AUDIT_SOURCES):
+                signin_log_days.add(item.time.date().isoformat())
         if len(events) >= BATCH:
             flush()
     flush()
+    if signin_log_days:
+        known = set(filter(None, (store.get_meta(SIGNIN_LOG_DAYS_KEY) or "").split(",")))
+        store.set_meta(SIGNIN_LOG_DAYS_KEY, ",".join(sorted(known | signin_log_days)))
     summary.upgraded = store.upgraded_events
     summary.files = len(files)
     summary.per_reader = dict(sorted(per_reader.items()))
@@ -149,7 +162,11 @@ def resolve_org_domains(store: Store, settings: Settings) -> tuple[tuple[str, ..
     domains = Counter(d for d in (domain_of_address(a) for a in accounts) if d)
     total = sum(domains.values())
     inferred = tuple(
-        sorted(d for d, n in domains.items() if total and n / total >= MIN_DOMAIN_SHARE)
+        sorted(
+            d
+            for d, n in domains.items()
+            if total and n / total >= MIN_DOMAIN_SHARE and DOMAIN_NAME.match(d)
+        )
     )
     if inferred:
         store.set_meta(ORG_DOMAINS_KEY, ",".join(inferred))
@@ -164,6 +181,8 @@ class Analysis:
     detections: list[Detection] = field(default_factory=list)
     replayed: int = 0  # events re-scored from the start because late records arrived
     unmatched_links: int = 0
+    audit_signins_shadowed: int = 0  # audit-log logons also in the sign-in logs
+    org_accounts: int = 0  # accounts seen so far with an address in the organisation domains
 
 
 def analyse(store: Store, settings: Settings, replay: bool = False) -> Analysis:
@@ -193,12 +212,20 @@ def analyse(store: Store, settings: Settings, replay: bool = False) -> Analysis:
     directory = Directory(store.load_directory())
     joiner = LinkJoiner()
     org_domains = frozenset(settings.org_domains)
+    signin_log_days = frozenset((store.get_meta(SIGNIN_LOG_DAYS_KEY) or "").split(","))
     through: tuple[datetime, str] | None = None
     for event in store.iter_unprocessed_events(BATCH):
         through = (event.time, event.event_id)
         outcome.processed += 1
         event = directory.canonicalise(event)
         observe_coverage(book, event, org_domains)
+        if (
+            isinstance(event, SignIn)
+            and event.source.startswith(AUDIT_SOURCES)
+            and event.time.date().isoformat() in signin_log_days
+        ):
+            outcome.audit_signins_shadowed += 1
+            continue
         if isinstance(event, MessageLinks):
             joiner.add(event)
             continue
@@ -207,6 +234,7 @@ def analyse(store: Store, settings: Settings, replay: bool = False) -> Analysis:
         engine.process(enricher.enrich(event))
 
     outcome.unmatched_links = joiner.unmatched
+    outcome.org_accounts = len(book.get("coverage", "accounts") or {})
     outcome.detections = list(engine.detections.values())
     store.commit_analysis(
         dict(book.dirty_items()),
@@ -240,20 +268,69 @@ def correlate(store: Store, settings: Settings) -> tuple[list[Incident], list[Co
     return incidents, gaps
 
 
+def scoring_fingerprint(settings: Settings) -> str:
+    """Describe the settings that baselines depend on; a change calls for re-scoring."""
+    networks = ",".join(f"{network}={label}" for network, label in settings.known_networks)
+    return (
+        f"domains={','.join(settings.org_domains)};networks={networks};"
+        f"suffixes={','.join(settings.tenant_suffixes)};min_history={settings.min_history}"
+    )
+
+
+def check_settings_change(store: Store, settings: Settings, rescore: bool) -> list[str]:
+    """Compare the scoring settings with those the stored baselines were built with."""
+    stored = store.get_meta(SCORING_SETTINGS_KEY)
+    current = scoring_fingerprint(settings)
+    warnings = []
+    if stored is not None and stored != current and store.processed_watermark() is not None:
+        if rescore:
+            store.reset_analysis()
+        else:
+            warnings.append(
+                "the organisation domains, known networks or detection settings differ from "
+                f"those the stored baselines were built with ({stored}); findings so far keep "
+                "the old ones. Run again with --rescore to score every stored event again"
+            )
+            return warnings
+    store.set_meta(SCORING_SETTINGS_KEY, current)
+    return warnings
+
+
+def input_warnings(summary: ReadSummary, paths: list[Path], settings: Settings) -> list[str]:
+    """Warn where the input cannot support a conclusion: nothing read, or foreign domains."""
+    warnings = []
+    if summary.events == 0 and summary.duplicates == 0:
+        where = ", ".join(str(p) for p in paths)
+        warnings.append(f"no supported export found under {where}: nothing was analysed")
+    return warnings
+
+
 def run_analysis(
     store: Store,
     paths: list[Path],
     settings: Settings,
     progress: Callable[[str], None] | None = None,
+    rescore: bool = False,
 ) -> AnalysisResult:
-    """Ingest ``paths``, analyse new events and rebuild incidents."""
+    """Ingest ``paths``, analyse new events and rebuild incidents.
+
+    ``rescore`` scores every stored event again from the start, for example after
+    the organisation domains or known networks changed.
+    """
     run_id = store.start_run("analyze", [str(p) for p in paths])
     summary = ingest(store, paths, run_id, progress)
     domains, inferred = resolve_org_domains(store, settings)
     settings = settings.with_org_domains(domains)
+    warnings = input_warnings(summary, paths, settings)
+    warnings += check_settings_change(store, settings, rescore)
     if progress:
         progress("scoring events against baselines")
-    analysis = analyse(store, settings, replay=summary.upgraded > 0)
+    analysis = analyse(store, settings, replay=summary.upgraded > 0 or rescore)
+    if analysis.processed and not analysis.org_accounts:
+        warnings.append(
+            f"no account in the data has an address in {', '.join(settings.org_domains) or '-'}"
+            ": inbound, outbound and internal mail cannot be told apart; check --org-domain"
+        )
     incidents, gaps = correlate(store, settings)
     result = AnalysisResult(
         run_id=run_id,
@@ -265,6 +342,7 @@ def run_analysis(
         incidents=incidents,
         coverage=gaps,
         replayed=analysis.replayed,
+        warnings=warnings,
     )
     store.finish_run(
         run_id,

@@ -19,9 +19,11 @@ Example ``chainwatch.toml``::
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
+import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -91,9 +93,8 @@ class Settings:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def with_org_domains(self, domains: tuple[str, ...]) -> Settings:
-        from dataclasses import replace
-
-        return replace(self, org_domains=tuple(sorted({d.lower().strip(".") for d in domains})))
+        """Return a copy with these organisation domains, validated and lower-cased."""
+        return replace(self, org_domains=normalise_domains(list(domains), "--org-domain"))
 
 
 def load_settings(path: Path | None) -> Settings:
@@ -104,20 +105,84 @@ def load_settings(path: Path | None) -> Settings:
     if path is None:
         return Settings()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
     except OSError as exc:
         raise SettingsError(f"cannot read settings file {path}: {exc.strerror}") from exc
+    try:
+        text = _decode_settings(raw)
+    except UnicodeDecodeError as exc:
+        raise SettingsError(
+            f"settings file {path} is not UTF-8 (byte 0x{raw[exc.start]:02x} at offset "
+            f"{exc.start}); save it as UTF-8"
+        ) from exc
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"invalid TOML in settings file {path}: {exc}") from exc
     return settings_from_mapping(data, source=str(path))
 
 
+def _decode_settings(raw: bytes) -> str:
+    """Decode UTF-8, with or without a BOM, or UTF-16 with a BOM (PowerShell's default)."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16")
+    return raw.decode("utf-8-sig")
+
+
+KNOWN_KEYS: dict[str, frozenset[str]] = {
+    "organisation": frozenset({"domains"}),
+    "known_networks": frozenset(),  # any CIDR key
+    "enrichment": frozenset({"mmdb", "tenant_suffixes"}),
+    "detection": frozenset({"alert_severity", "min_history"}),
+}
+DOMAIN_NAME = re.compile(
+    r"^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$"
+)
+
+
+def _check_keys(data: dict[str, Any], source: str) -> None:
+    """Reject unknown sections and keys, suggesting the closest known name."""
+    for section, value in data.items():
+        if section not in KNOWN_KEYS:
+            raise SettingsError(
+                f"{source}: unknown section [{section}]{_suggest(section, KNOWN_KEYS)}"
+            )
+        if section == "known_networks" or not isinstance(value, dict):
+            continue
+        for key in value:
+            if key not in KNOWN_KEYS[section]:
+                raise SettingsError(
+                    f"{source}: unknown setting '{section}.{key}'"
+                    f"{_suggest(key, KNOWN_KEYS[section])}"
+                )
+
+
+def _suggest(name: str, choices: Any) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else f"; known: {', '.join(sorted(choices))}"
+
+
+def normalise_domains(domains: Any, source: str) -> tuple[str, ...]:
+    """Lower-case and validate organisation domains, or raise :class:`SettingsError`."""
+    if not isinstance(domains, list | tuple) or not all(isinstance(d, str) for d in domains):
+        raise SettingsError(f"{source}: organisation.domains must be a list of domain names")
+    cleaned: set[str] = set()
+    for domain in domains:
+        value = domain.strip().strip(".").lower()
+        if not DOMAIN_NAME.match(value):
+            raise SettingsError(
+                f"{source}: {domain!r} is not a domain name; give the domain alone, such as "
+                "example.com"
+            )
+        cleaned.add(value)
+    return tuple(sorted(cleaned))
+
+
 def settings_from_mapping(data: dict[str, Any], source: str = "settings") -> Settings:
     """Build :class:`Settings` from parsed TOML, validating every value."""
+    _check_keys(data, source)
     org = data.get("organisation", {})
-    domains = org.get("domains", [])
-    if not isinstance(domains, list) or not all(isinstance(d, str) for d in domains):
-        raise SettingsError(f"{source}: organisation.domains must be a list of domain names")
+    domains = normalise_domains(org.get("domains", []), source)
 
     networks: list[tuple[IPNetwork, str]] = []
     for cidr, label in data.get("known_networks", {}).items():
@@ -143,7 +208,7 @@ def settings_from_mapping(data: dict[str, Any], source: str = "settings") -> Set
         raise SettingsError(f"{source}: detection.min_history must be a positive integer")
 
     return Settings(
-        org_domains=tuple(sorted({d.lower().strip(".") for d in domains})),
+        org_domains=domains,
         known_networks=tuple(sorted(networks, key=lambda n: n[0].prefixlen, reverse=True)),
         mmdb=Path(mmdb) if mmdb else None,
         tenant_suffixes=tuple(s.lower() for s in suffixes),

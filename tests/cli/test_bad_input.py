@@ -130,3 +130,94 @@ def test_hostile_text_is_escaped_in_report(tmp_path: Path):
     assert "\x1b" not in shown.output
     assert "\u202e" not in shown.output
     assert "\\x1b[2J\\u202eevil" in shown.output
+
+
+def test_read_only_commands_do_not_create_database(tmp_path: Path):
+    db = tmp_path / "missing.db"
+    for command in (["incidents"], ["show", "INC-1"], ["rejected"]):
+        result = CliRunner().invoke(main, [*command, "--db", str(db)])
+        assert result.exit_code == 2, command
+        assert "not found" in result.output
+    assert not db.exists()
+
+
+def test_foreign_sqlite_file_is_left_alone(tmp_path: Path):
+    import sqlite3
+
+    db = tmp_path / "other.sqlite"
+    with sqlite3.connect(db) as connection:
+        connection.execute("CREATE TABLE contacts (name TEXT)")
+    folder = tmp_path / "export"
+    write_mixed_folder(folder)
+    result = analyze(folder, db)
+    assert result.exit_code == 2
+    assert "not a chainwatch database" in result.output
+    with sqlite3.connect(db) as connection:
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+    assert tables == {"contacts"}
+
+
+def test_empty_folder_warns(tmp_path: Path):
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    result = analyze(folder, tmp_path / "c.db", "--json")
+    assert result.exit_code == 0
+    [warning] = orjson.loads(result.stdout)["warnings"]
+    assert "no supported export found" in warning
+
+
+def test_truncated_json_document_keeps_complete_records(tmp_path: Path):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    page = {
+        "@odata.context": "https://graph.example/$metadata#auditLogs/signIns",
+        "value": [
+            GOOD_SIGNIN | {"id": f"7d3e0000-0000-4000-8000-00000000010{i}"} for i in range(6)
+        ],
+    }
+    text = json.dumps(page, indent=2)
+    (folder / "signins.json").write_text(text[: len(text) * 3 // 4], encoding="utf-8")
+    result = analyze(folder, tmp_path / "c.db", "--json")
+    document = orjson.loads(result.stdout)
+    assert document["read"]["events"] == 4
+    assert document["read"]["rejected"] == 1
+    assert "4 complete records before it were read" in document["read"]["rejections"][0]
+
+
+def test_latin1_byte_costs_a_character_not_the_record(tmp_path: Path):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    line = json.dumps(GOOD_SIGNIN | {"userDisplayName": "M__ller"}).encode().replace(b"__", b"\xfc")
+    (folder / "signins.jsonl").write_bytes(line + b"\n")
+    result = analyze(folder, tmp_path / "c.db", "--json")
+    assert orjson.loads(result.stdout)["read"]["events"] == 1
+
+
+def test_changed_domains_warn_until_rescore(tmp_path: Path):
+    folder = tmp_path / "export"
+    write_mixed_folder(folder)
+    db = tmp_path / "c.db"
+    first = CliRunner().invoke(
+        main, ["analyze", str(folder), "--db", str(db), "--org-domain", "example.org", "--json"]
+    )
+    assert first.exit_code == 0
+    changed = CliRunner().invoke(
+        main, ["analyze", str(folder), "--db", str(db), "--org-domain", "example.com", "--json"]
+    )
+    assert any("--rescore" in w for w in orjson.loads(changed.stdout)["warnings"])
+    rescored = CliRunner().invoke(
+        main,
+        [
+            "analyze",
+            str(folder),
+            "--db",
+            str(db),
+            "--org-domain",
+            "example.com",
+            "--rescore",
+            "--json",
+        ],
+    )
+    document = orjson.loads(rescored.stdout)
+    assert not any("--rescore" in w for w in document["warnings"])
+    assert document["replayed"] == 2

@@ -16,17 +16,21 @@ import orjson
 import pytest
 
 from chainwatch.baseline.book import BaselineBook
+from chainwatch.correlate.narrative import STAGE_ORDER
 from chainwatch.detect.base import Detection, Model
 from chainwatch.detect.engine import MODELS, Engine
 from chainwatch.events import (
+    EVENT_TYPES,
     AuthResults,
     Client,
     EmailMessage,
     Event,
     FileAccess,
+    LinkClick,
     Location,
     MailboxRuleChange,
     MailSent,
+    MessageLinks,
     SignIn,
 )
 
@@ -46,7 +50,7 @@ from .builders import (
 )
 
 KEBAB_CASE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-STAGES = {"delivery", "sign-in", "collection", "persistence", "spread"}
+STAGES = set(STAGE_ORDER)
 NOW = HISTORY_END + timedelta(hours=9)
 MODEL_IDS = [cls.name for cls in MODELS]
 
@@ -103,6 +107,19 @@ def odd_events() -> list[Event]:
         mail_sent(user, (), NOW),
         mail_sent(user, tuple(f"r{i}@example.org" for i in range(500)), NOW),
         mail_sent("someone@example.org", ("a@example.com",), NOW),
+        LinkClick(
+            event_id="click:min", time=NOW, source="t", origin=sign_in(user, NOW).origin,
+            user=user, url="", host="",
+        ),
+        LinkClick(
+            event_id="click:odd", time=NOW, source="t", origin=sign_in(user, NOW).origin,
+            user=user, url="https://new-host.example/x", host="new-host.example",
+            ip="not an address", action="ClickBlocked", clicked_through=True,
+        ),
+        MessageLinks(
+            event_id="links:min", time=NOW, source="t", origin=sign_in(user, NOW).origin,
+            network_message_id="", links=(),
+        ),
     ]  # fmt: skip
 
 
@@ -128,7 +145,7 @@ def test_model_describes_itself(cls: type[Model]) -> None:
     assert cls.title.strip()
     assert cls.stage in STAGES
     assert cls.kinds
-    assert cls.kinds <= {"sign-in", "mailbox-rule", "file-access", "email", "mail-sent"}
+    assert cls.kinds <= set(EVENT_TYPES)
 
 
 @pytest.mark.parametrize("cls", MODELS, ids=MODEL_IDS)

@@ -271,3 +271,13 @@ def test_random_bytes_never_raise(tmp_path: Path, data: bytes) -> None:
     path.write_bytes(b'[{"internetMessageId": ' + data)
     for item in _read(path):
         assert isinstance(item, (EmailMessage, Rejected, Skipped))
+
+
+def test_sniff_rejects_audit_record_casing() -> None:
+    head = b'[{"InternetMessageId": "<a@example.com>", "Subject": "x", "Timestamp": "t"}]'
+    assert GraphMailReader().sniff(head, "emailevents.json") is False
+
+
+def test_sniff_accepts_select_without_message_id() -> None:
+    head = b'{"value": [{"receivedDateTime": "2024-05-14T09:40:02Z", "toRecipients": []}]}'
+    assert GraphMailReader().sniff(head, "page.json") is True

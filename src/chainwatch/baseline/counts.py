@@ -31,7 +31,7 @@ class Rarity:
     def novel(self) -> bool:
         return self.entity_count == 0
 
-    def describe(self, entity_noun: str = "sign-ins", member_noun: str = "users") -> str:
+    def describe(self, entity_noun: str = "sign-ins", member_noun: str = "other users") -> str:
         return (
             f"{self.feature} {self.value}: {self.entity_count} of {self.entity_total} "
             f"{entity_noun} over {self.entity_days} days for this account, "

@@ -121,7 +121,7 @@ class AccountHijackLink(Model):
             f"sender {event.sender}: known {known_days:.0f} days, {messages} messages on "
             f"{sender.get('days', 0)} days to {sender.get('n_recipients', 0)} recipients",
             f"link domain {link.registered_domain or link.host}: 0 of {messages} earlier messages "
-            f"from this sender (it linked to {len(used)} other domains: "
+            f"from this sender (other linked domains: {len(used)}, "
             f"{', '.join(sorted(used)[:4]) or 'none'})",
             rarity.describe(),
         ]

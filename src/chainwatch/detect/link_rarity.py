@@ -44,9 +44,10 @@ class LinkRarity:
     def describe(self) -> str:
         share = self.domain_messages / self.org_messages if self.org_messages else 0.0
         text = (
-            f"link host {self.host}: {self.host_messages} earlier messages, registered domain "
-            f"{self.domain or '-'} in {self.domain_messages} of {self.org_messages} messages over "
-            f"{self.org_days:.0f} days ({share:.2%}), from {self.host_senders} senders"
+            f"link host {self.host}: in {self.host_messages} earlier unflagged messages, "
+            f"registered domain {self.domain or '-'} in {self.domain_messages} of "
+            f"{self.org_messages} over {self.org_days:.0f} days ({share:.2%}), from "
+            f"{self.host_senders} senders"
         )
         if self.flagged_by:
             text += f"; flagged earlier by {self.flagged_by}"

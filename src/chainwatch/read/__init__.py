@@ -88,7 +88,7 @@ def _relabel(item: ReadItem, on_disk: str, display: str) -> ReadItem:
 def _iter_file(
     path: Path, display: str, readers: list[Reader], depth: int, budget: ArchiveBudget
 ) -> Iterator[ArchiveItem]:
-    """Yield ``(reader name, shown file, item)`` for one file, opening archives it is."""
+    """Yield ``(reader name, shown file, item)`` for one file, or for each member of an archive."""
     try:
         with path.open("rb") as handle:
             head = handle.read(SNIFF_BYTES)
@@ -124,9 +124,10 @@ def _read_plain_file(
     reason = (
         "empty file"
         if not head.strip()
-        else "format not recognised: expected Unified Audit Log JSON or CSV, Entra sign-in "
-        "JSON, message trace CSV, email (.eml, mbox, Maildir, Outlook .msg, Graph message "
-        "JSON), or a zip or gzip archive of those"
+        else "format not recognised: expected an export listed in docs/inputs.md (Unified "
+        "Audit Log, Entra sign-ins, Log Analytics, Defender, Google Workspace, message trace, "
+        "a directory file, mail as .eml, .msg, mbox, Maildir or Graph JSON, or a zip or gzip "
+        "archive of those)"
     )
     return None, iter([Rejected(Origin(str(path), ""), reason, raw=head[:4096])])
 

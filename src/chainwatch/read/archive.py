@@ -6,11 +6,11 @@ deleted before the next one, so neither the archive nor a member is ever held
 uncompressed in memory. Items read from a member name it as
 ``archive.zip!folder/member.json``.
 
-Hostile archives are bounded by :class:`ArchiveLimits`: the member count and the
-total uncompressed size are capped for one top-level file including everything
-nested in it (a capped archive yields a :class:`Notice`), a member that inflates
-more than the ratio limit is rejected, and archives inside archives are opened
-only down to the nesting limit. Member names are never used as paths outside the
+:class:`ArchiveLimits` bounds hostile archives. The member count and the total
+uncompressed size are capped for one top-level file, including everything nested
+in it, and a capped archive yields a :class:`Notice`. A member that inflates more
+than the ratio limit is rejected. Archives inside archives are opened only down to
+the nesting limit. Member names are never used as paths outside the
 temporary directory: ``..`` parts and absolute paths are dropped.
 """
 
@@ -40,7 +40,7 @@ MAX_NAME_PART_BYTES = 200  # below the 255-byte name limit of common file system
 # Folders that archivers add beside the real content (macOS resource forks).
 SKIPPED_MEMBER_FOLDERS = frozenset({"__MACOSX"})
 
-# (reader name, file as shown to the user, item); the name is None for a file that
+# (reader name, file as shown to the user, item). The name is None for a file that
 # no reader accepted or that could not be read.
 ArchiveItem = tuple[str | None, str, ReadItem]
 # Reads one materialised member: (member path on disk, name to show, nesting depth).
@@ -63,7 +63,7 @@ DEFAULT_LIMITS = ArchiveLimits()
 
 @dataclass(slots=True)
 class ArchiveBudget:
-    """What one top-level file and its nested archives have used so far."""
+    """Members and bytes used so far by one top-level file and its nested archives."""
 
     limits: ArchiveLimits
     members: int = 0

@@ -5,7 +5,7 @@ lines. A message becomes the same :class:`~chainwatch.events.EmailMessage` as it
 MIME copy would: the event id is ``"mail:"`` plus the normalised
 ``internetMessageId``, so a Graph export and an .eml of one message deduplicate.
 
-Graph returns ``internetMessageHeaders`` only when ``$select`` asks for it, never for
+Graph returns ``internetMessageHeaders`` only when ``$select`` names it, never for
 sent items, and often only in part. Without them the header-derived fields are
 *unavailable*, not missing: ``auth`` is ``AuthResults(available=False)``, and no
 sending IP or bulk marking is claimed.
@@ -37,7 +37,14 @@ from chainwatch.read.ual_input import JsonRecord, decode_head, iter_json_records
 
 READER_NAME = "graph-mail"
 MAX_ATTACHMENTS = 500
-_SNIFF_KEYS = ('"internetmessageid"', '"receiveddatetime"', '"torecipients"', '"bodypreview"')
+_SNIFF_KEYS = (
+    '"internetMessageId"',
+    '"receivedDateTime"',
+    '"sentDateTime"',
+    '"toRecipients"',
+    '"bodyPreview"',
+    '"emailAddress"',
+)
 
 
 class _RecordError(Exception):
@@ -226,17 +233,21 @@ def message_from_graph(record: dict[str, Any], origin: Origin, raw: bytes) -> Em
 
 
 def looks_like_graph_messages(head: bytes) -> bool:
-    """Return whether ``head`` starts a JSON document of Graph message objects."""
+    """Return whether ``head`` starts a JSON document of Graph message objects.
+
+    Graph spells its keys in camelCase, so the match is case-sensitive: audit and
+    Defender records spell ``InternetMessageId`` with a capital I.
+    """
     text = decode_head(head).lstrip()
     if not text.startswith(("[", "{")):
         return False
     lowered = text.lower()
     if '"creationtime"' in lowered and '"operation"' in lowered:
         return False  # audit records (MailItemsAccessed) name InternetMessageId too
-    if '"internetmessageid"' in lowered:
-        return True
-    # A $select without internetMessageId still has two of the message-only keys.
-    return sum(key in lowered for key in _SNIFF_KEYS) >= 2
+    found = sum(key in text for key in _SNIFF_KEYS)
+    # internetMessageId with one more message key, or two message keys without it
+    # (a $select that left internetMessageId out).
+    return found >= 2
 
 
 class GraphMailReader:

@@ -1,9 +1,9 @@
 """Reader for Outlook ``.msg`` files (MAPI properties in an OLE2 compound file).
 
-The format is Microsoft's [MS-OXMSG]: every property of the message is either a
-16-byte entry in the ``__properties_version1.0`` stream (fixed-size values such as
-times and integers) or a stream of its own named ``__substg1.0_IIIITTTT``, where
-``IIII`` is the property id and ``TTTT`` its type in hex. Recipients and attachments
+The format is Microsoft's [MS-OXMSG]. A fixed-size property (a time, an integer) is
+a 16-byte entry in the ``__properties_version1.0`` stream. Any other property is a
+stream of its own named ``__substg1.0_IIIITTTT``, where ``IIII`` is the property id
+and ``TTTT`` its type in hex. Recipients and attachments
 are sub-storages ``__recip_version1.0_#XXXXXXXX`` and ``__attach_version1.0_#XXXXXXXX``,
 and an attached message is a nested message storage ``__substg1.0_3701000D``.
 

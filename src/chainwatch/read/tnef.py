@@ -61,7 +61,7 @@ class TnefError(ValueError):
 
 @dataclass(slots=True)
 class TnefContent:
-    """What a TNEF part adds to its message."""
+    """Attachment names, body links and defects that one TNEF part adds to its message."""
 
     attachments: list[str] = field(default_factory=list)
     links: LinkCollector = field(default_factory=LinkCollector)
@@ -88,7 +88,7 @@ def _check_value(data: bytes, offset: int, prop_type: int, depth: int) -> int:
 
 
 def _check_property_list(data: bytes, offset: int, depth: int) -> int:
-    """Check a MAPI property list as tnefparse will read it; return the offset after it."""
+    """Check a MAPI property list as tnefparse will read it, and return the offset after it."""
     count = _uint32(data, offset)
     offset += 4
     if count > (len(data) - offset) // 4:

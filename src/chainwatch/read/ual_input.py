@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -77,11 +78,20 @@ def exceeds_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
 
 
 def load_json(data: bytes | str, field: str) -> Any:
-    """Parse JSON text, raising :class:`FieldError` for invalid or too deeply nested input."""
+    """Parse JSON text, raising :class:`FieldError` for invalid or too deeply nested input.
+
+    Bytes that are not UTF-8 (a Latin-1 name in an otherwise valid record) become U+FFFD,
+    so one bad byte costs one character, not the record.
+    """
     try:
         value = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        raise FieldError(field, f"invalid JSON: {exc}") from None
+        if not isinstance(data, bytes) or "UTF-8" not in str(exc):
+            raise FieldError(field, f"invalid JSON: {exc}") from None
+        try:
+            value = orjson.loads(data.decode("utf-8", "replace"))
+        except orjson.JSONDecodeError as again:
+            raise FieldError(field, f"invalid JSON: {again}") from None
     if exceeds_depth(value):
         raise FieldError(field, f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     return value
@@ -147,8 +157,13 @@ def _is_complete_json(line: bytes) -> bool:
         return False
     try:
         orjson.loads(stripped)
-    except orjson.JSONDecodeError:
-        return False
+    except orjson.JSONDecodeError as exc:
+        if "UTF-8" not in str(exc):
+            return False
+        try:
+            orjson.loads(stripped.decode("utf-8", "replace"))
+        except orjson.JSONDecodeError:
+            return False
     return True
 
 
@@ -212,9 +227,64 @@ def _iter_json_document(path: Path) -> Iterator[JsonRecord | Rejected]:
     except FieldError as exc:
         found = _JSON_ERROR_LINE.search(exc.reason)
         position = f"line {found[1]}" if found else ""
-        yield Rejected(Origin(file, position), exc.reason, raw=data[:4096])
+        yield from _salvage_document(file, data, position, exc.reason)
         return
     yield from _expand(file, "", value, b"")
+
+
+# The array of records inside a page: Graph "value", Azure Monitor "records", Google "items".
+_RECORD_ARRAY = re.compile(rb'"(?:value|records|items)"\s*:\s*\[')
+
+
+def _salvage_document(
+    file: str, data: bytes, position: str, reason: str
+) -> Iterator[JsonRecord | Rejected]:
+    """Read the complete records before the point where a broken document fails.
+
+    An interrupted download cuts a JSON array in the middle; everything before the cut is
+    still valid, record by record. The rest is set aside as one rejected item.
+    """
+    stripped = data.lstrip()
+    if stripped.startswith(b"["):
+        start = len(data) - len(stripped) + 1
+    else:
+        found = _RECORD_ARRAY.search(data, 0, 64 * 1024)
+        start = found.end() if found else -1
+    recovered = 0
+    offset = start
+    if start >= 0:
+        text = data.decode("utf-8", "replace")
+        # Offsets below are in characters of ``text``; map the byte start onto it.
+        offset = len(data[:start].decode("utf-8", "replace"))
+        decoder = json.JSONDecoder()
+        while True:
+            while offset < len(text) and text[offset] in " \t\r\n,":
+                offset += 1
+            if offset >= len(text) or text[offset] == "]":
+                break
+            try:
+                value, end = decoder.raw_decode(text, offset)
+            except (ValueError, RecursionError):
+                break
+            recovered += 1
+            where = Origin(file, f"record {recovered}")
+            if exceeds_depth(value):
+                reason_deep = f"JSON nested deeper than {MAX_JSON_DEPTH} levels"
+                yield Rejected(where, reason_deep, raw=text[offset:end].encode()[:MAX_RAW_BYTES])
+            else:
+                yield _record(file, where.position, value, b"")
+            offset = end
+        tail = text[offset:].encode("utf-8")
+    else:
+        tail = data
+    if recovered:
+        reason = (
+            f"{reason}; the {recovered} complete records before it were read, the remaining "
+            f"{len(tail)} bytes are set aside (re-export, or export JSON lines)"
+        )
+    else:
+        reason = f"{reason}; no record of this file could be read ({len(data)} bytes)"
+    yield Rejected(Origin(file, position), reason, raw=tail[:MAX_RAW_BYTES])
 
 
 def _expand(file: str, position: str, value: Any, raw: bytes) -> Iterator[JsonRecord | Rejected]:

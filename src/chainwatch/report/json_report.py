@@ -34,8 +34,10 @@ def analysis_document(
     alert_severity: int,
     coverage: list[dict[str, Any]] | None = None,
     replayed: int = 0,
+    warnings: list[str] | None = None,
 ) -> dict[str, Any]:
     return {
+        "warnings": warnings or [],
         "coverage": coverage or [],
         "replayed": replayed,
         "schema": SCHEMA,

@@ -9,6 +9,11 @@ from chainwatch.report.escape import safe_text
 SEVERITY_LABELS = ((80, "critical"), (50, "high"), (25, "medium"), (0, "low"))
 
 
+def plural(count: int, noun: str, plural_noun: str | None = None) -> str:
+    """Return "1 file" or "3 files"."""
+    return f"{count} {noun if count == 1 else plural_noun or noun + 's'}"
+
+
 def severity_label(severity: int) -> str:
     return next(label for floor, label in SEVERITY_LABELS if severity >= floor)
 
@@ -16,8 +21,9 @@ def severity_label(severity: int) -> str:
 def render_read_summary(read: dict[str, Any]) -> list[str]:
     upgraded = f" ({read['upgraded']} replaced by a fuller copy)" if read.get("upgraded") else ""
     lines = [
-        f"Read {read['files']} files: {read['events']} new events, {read['duplicates']} "
-        f"duplicates{upgraded}, {read['skipped']} records of operations not analysed, "
+        f"Read {plural(read['files'], 'file')}: {plural(read['events'], 'new event')}, "
+        f"{plural(read['duplicates'], 'copy', 'copies')} of records already read{upgraded}, "
+        f"{plural(read['skipped'], 'record')} of operations not analysed, "
         f"{read['rejected']} rejected.",
     ]
     if read.get("per_reader"):

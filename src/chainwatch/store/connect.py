@@ -35,6 +35,10 @@ def store_url(target: str | Path) -> URL:
         return url
 
     path = Path(target).expanduser()
+    if not str(target).strip():
+        raise StoreError("empty database path: give --db a file name such as chainwatch.db")
+    if path.is_dir():
+        raise StoreError(f"cannot use {str(path)!r} as a database: it is a directory")
     if not path.parent.is_dir():
         raise StoreError(
             f"cannot create database {str(path)!r}: directory {str(path.parent)!r} not found"
@@ -43,7 +47,9 @@ def store_url(target: str | Path) -> URL:
 
 
 def describe_url(url: URL) -> str:
-    """Return ``url`` as text with any password masked, for messages."""
+    """Return ``url`` as text with any password masked, for messages; a SQLite file's path."""
+    if url.get_backend_name() == "sqlite" and url.database:
+        return url.database
     return url.render_as_string(hide_password=True)
 
 
@@ -83,6 +89,18 @@ def ensure_schema(engine: Engine) -> None:
     try:
         with engine.begin() as connection:
             found = _recorded_version(connection, where)
+            if found is None:
+                foreign = sorted(
+                    name
+                    for name in inspect(connection).get_table_names()
+                    if name not in metadata.tables
+                )
+                if foreign:
+                    raise StoreError(
+                        f"database {where!r} is not a chainwatch database (it has the tables "
+                        f"{', '.join(foreign[:5])}); nothing was written. Give --db a new file "
+                        "or an empty database"
+                    )
             if found is not None and found != SCHEMA_VERSION:
                 newer = "newer than" if found > SCHEMA_VERSION else "older than"
                 raise StoreError(
