@@ -221,3 +221,37 @@ def test_changed_domains_warn_until_rescore(tmp_path: Path):
     document = orjson.loads(rescored.stdout)
     assert not any("--rescore" in w for w in document["warnings"])
     assert document["replayed"] == 2
+
+
+FIELD_CASES = Path(__file__).resolve().parents[2] / ".." / "shared" / "field-cases"
+
+
+def test_capped_export_marks_overlapping_incident(tmp_path: Path):
+    import shutil
+
+    import pytest
+
+    if not FIELD_CASES.is_dir():
+        pytest.skip(f"{FIELD_CASES} is absent")
+    folder = tmp_path / "export"
+    folder.mkdir()
+    shutil.copy(FIELD_CASES / "FC-07.csv", folder)  # capped export on 2024-05-02
+    shutil.copy(FIELD_CASES / "FC-01.json", folder)  # a hiding rule on 2024-05-14
+    result = analyze(folder, tmp_path / "c.db", "--json")
+    assert result.exit_code == 0, result.output
+    document = orjson.loads(result.stdout)
+    exports = [gap for gap in document["coverage"] if gap["kind"] == "export"]
+    assert exports
+    assert exports[0]["start"].startswith("2024-05-02")
+    [incident] = document["incidents"]
+    assert any("incomplete export" in gap for gap in incident["coverage"])
+
+
+def test_nothing_found_is_not_determinable_under_gaps(tmp_path: Path):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "signins.jsonl").write_text(json.dumps(GOOD_SIGNIN) + "\n", encoding="utf-8")
+    result = analyze(folder, tmp_path / "c.db")
+    assert result.exit_code == 0
+    assert "no audit log in the input" in result.output
+    assert "not determinable" in result.output

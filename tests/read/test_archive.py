@@ -260,3 +260,17 @@ def test_random_archive_bytes_never_raise(tmp_path: Path, data: bytes, magic: by
     path.write_bytes(magic + data)
     for _, _, item in _items(path):
         assert isinstance(item, (Event, Rejected, Notice))
+
+
+def test_office_document_is_one_rejection(tmp_path: Path) -> None:
+    import zipfile as zf
+
+    path = tmp_path / "report.docx"
+    with zf.ZipFile(path, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document/>")
+        archive.writestr("docProps/core.xml", "<cp:coreProperties/>")
+    items = [item for _, _, item in read_paths([path])]
+    assert len(items) == 1
+    assert isinstance(items[0], Rejected)
+    assert "Office document" in items[0].reason

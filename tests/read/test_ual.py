@@ -217,10 +217,15 @@ def test_fc06_logon_error_code() -> None:
 
 
 def test_fc07_incomplete_export_notice() -> None:
-    notices = notices_of(read_all(CSV, field_case("FC-07.csv")))
-    assert [n.message for n in notices] == [
+    [notice] = notices_of(read_all(CSV, field_case("FC-07.csv")))
+    assert notice.message.startswith(
         "incomplete export: highest ResultIndex 50000 < ResultCount 83348"
-    ]
+    )
+    assert "(records from 2024-05-02" in notice.message
+    assert notice.start is not None
+    assert notice.start.date().isoformat() == "2024-05-02"
+    assert notice.end is not None
+    assert notice.end >= notice.start
 
 
 def test_complete_export_has_no_notice() -> None:

@@ -245,6 +245,9 @@ class _ArchiveContext:
     read_member: MemberReader
 
 
+OFFICE_DOCUMENT_MARKERS = frozenset({"[Content_Types].xml", "mimetype"})
+
+
 def _iter_zip(path: Path, context: _ArchiveContext) -> Iterator[ArchiveItem]:
     display = context.display
     try:
@@ -254,6 +257,11 @@ def _iter_zip(path: Path, context: _ArchiveContext) -> Iterator[ArchiveItem]:
         return
 
     with archive:
+        names = set(archive.namelist())
+        if OFFICE_DOCUMENT_MARKERS & names:
+            # Word, Excel and PowerPoint files are zips too; their parts are no export.
+            yield _rejected(display, "an Office document (OOXML or ODF), not a log or mail export")
+            return
         _make_folders(context.workdir, archive.infolist()[: budget_room(context.budget)])
         members = [info for info in archive.infolist() if not info.is_dir()]
         budget = context.budget

@@ -15,6 +15,7 @@ import csv
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from chainwatch.events import Origin
@@ -129,6 +130,8 @@ class _CsvPass:
         self.truncated = 0
         self.max_index = 0
         self.max_count = 0
+        self.first_time: datetime | None = None  # event-time window the file covers
+        self.last_time: datetime | None = None
 
     def rows(self, reader: Iterator[list[str]]) -> Iterator[ReadItem]:
         number = 0
@@ -146,7 +149,12 @@ class _CsvPass:
                 number -= 1
                 continue
             self.rows_read += 1
-            yield self._row(row, origin)
+            item = self._row(row, origin)
+            time = getattr(item, "time", None)
+            if isinstance(time, datetime):
+                self.first_time = min(time, self.first_time or time)
+                self.last_time = max(time, self.last_time or time)
+            yield item
         yield from self._notices()
 
     def _cell(self, row: list[str], position: int | None) -> str:
@@ -221,23 +229,32 @@ class _CsvPass:
             ip_raw=ip_raw,
         )
 
+    def _window_text(self) -> str:
+        if self.first_time is None or self.last_time is None:
+            return ""
+        return (
+            f" (records from {self.first_time:%Y-%m-%d %H:%M} to "
+            f"{self.last_time:%Y-%m-%d %H:%M} UTC)"
+        )
+
     def _notices(self) -> Iterator[Notice]:
         origin = Origin(self.file, "")
+        window = (self.first_time, self.last_time)
         if self.truncated:
             message = (
                 f"AuditData truncated in {self.truncated} of {self.rows_read} rows; "
                 "those rule events carry details_lost"
             )
-            yield Notice(origin, message, kind="data-loss")
+            yield Notice(origin, message, kind="data-loss", start=window[0], end=window[1])
         if self.max_count and self.max_index < self.max_count:
             message = (
                 f"incomplete export: highest ResultIndex {self.max_index} "
-                f"< ResultCount {self.max_count}"
+                f"< ResultCount {self.max_count}{self._window_text()}"
             )
-            yield Notice(origin, message)
+            yield Notice(origin, message, start=window[0], end=window[1])
         elif self.columns.result_count is None and self.rows_read in EXPORT_CAPS:
             message = (
                 f"possibly incomplete export: exactly {self.rows_read} rows, a known export "
-                "cap; split the search into shorter time windows"
+                f"cap; split the search into shorter time windows{self._window_text()}"
             )
-            yield Notice(origin, message)
+            yield Notice(origin, message, start=window[0], end=window[1])
