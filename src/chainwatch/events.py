@@ -188,6 +188,10 @@ class EmailMessage(Event):
     direction: Direction = Direction.UNKNOWN
     network_message_id: str | None = None  # Exchange Online's id, shared by Defender tables
     delivery_action: str | None = None  # Defender verdict: Delivered, Junked, Blocked, ...
+    # The start of the plain text (or text of the HTML), whitespace collapsed, for content
+    # cues such as a payment-change request; bounded by the reader, never logged.
+    text_excerpt: str | None = None
+    attachment_types: tuple[str, ...] = ()  # content types of the attachments, in order
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +243,37 @@ class LinkClick(Event):
     location: Location = field(default_factory=Location)
 
 
+@dataclass(frozen=True, slots=True)
+class AppConsent(Event):
+    """A user or administrator granting an application access (OAuth consent)."""
+
+    kind: ClassVar[str] = "app-consent"
+
+    user: str  # who consented
+    app_name: str | None = None
+    app_id: str | None = None
+    scopes: tuple[str, ...] = ()  # permissions granted, e.g. Mail.Read, offline_access
+    admin_consent: bool = False  # consented for the whole organisation
+    ip: str | None = None
+    location: Location = field(default_factory=Location)
+
+
+@dataclass(frozen=True, slots=True)
+class MailboxItemsDeleted(Event):
+    """Mail items deleted or moved to Deleted Items (SoftDelete, HardDelete, ...)."""
+
+    kind: ClassVar[str] = "mail-delete"
+
+    user: str  # who deleted
+    mailbox: str  # whose mailbox
+    operation: str  # SoftDelete, HardDelete, MoveToDeletedItems
+    folder: str | None = None  # the folder the items were in, e.g. "Sent Items"
+    item_count: int = 1
+    subjects: tuple[str, ...] = ()  # subjects of the deleted items, when logged (bounded)
+    ip: str | None = None
+    location: Location = field(default_factory=Location)
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.kind: cls
     for cls in (
@@ -249,6 +284,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         MailSent,
         MessageLinks,
         LinkClick,
+        AppConsent,
+        MailboxItemsDeleted,
     )
 }
 

@@ -21,6 +21,8 @@ ACCOUNT_FIELDS: dict[str, str | None] = {
     "file-access": "user",
     "email": "sender",
     "mail-sent": "sender",
+    "app-consent": "user",
+    "mail-delete": "mailbox",
     "email-links": None,  # links of a message, joined to it by network_message_id
     "link-click": "user",
 }
