@@ -160,6 +160,9 @@ class DefenderRows:
         )
         ip_raw = text(row.get("senderipv4")) or text(row.get("senderipv6"))
         subject = row.get("subject")
+        # NOTE: EmailEvents has no body, so text_excerpt stays None. Attachment names and
+        # types are in EmailAttachmentInfo rows, which are skipped because no event
+        # carries them apart from their message yet.
         return EmailMessage(
             event_id=event_id,
             time=message.time,

@@ -9,10 +9,16 @@ Graph returns ``internetMessageHeaders`` only when ``$select`` names it, never f
 sent items, and often only in part. Without them the header-derived fields are
 *unavailable*, not missing: ``auth`` is ``AuthResults(available=False)``, and no
 sending IP or bulk marking is claimed.
+
+With ``$expand=attachments`` a file attachment carries its bytes (``contentBytes``,
+base64): QR codes in its images and the forms of an attached web page are read as in
+an .eml.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -23,6 +29,13 @@ from typing import Any
 
 from chainwatch.events import AuthResults, EmailMessage, Origin
 from chainwatch.read.base import ReadItem, Rejected, Skipped
+from chainwatch.read.mail_attachments import (
+    FORM_TEXT_PREFIX,
+    attachment_type,
+    form_actions,
+    is_web_page,
+)
+from chainwatch.read.mail_charset import decode_bytes
 from chainwatch.read.mail_headers import (
     HeaderView,
     auth_results,
@@ -33,6 +46,8 @@ from chainwatch.read.mail_headers import (
 )
 from chainwatch.read.mail_links import LinkCollector, anchors_in_html, urls_in_html, urls_in_text
 from chainwatch.read.mail_parse import MAX_TEXT_BYTES_PER_PART
+from chainwatch.read.mail_qr import MAX_IMAGE_BYTES, QrScanner, is_scannable_image
+from chainwatch.read.mail_text import MAX_EXCERPT_CHARS, ExcerptBuilder
 from chainwatch.read.ual_input import JsonRecord, decode_head, iter_json_records
 
 READER_NAME = "graph-mail"
@@ -128,45 +143,108 @@ def _header_view(value: Any, defects: list[str]) -> HeaderView | None:
     return HeaderView(message, defects)
 
 
-def _links(body: Any, defects: list[str]) -> LinkCollector:
-    links = LinkCollector()
+def _body(body: Any, links: LinkCollector, defects: list[str]) -> str | None:
+    """Add the body's links to ``links`` and return its text excerpt."""
     if not isinstance(body, dict):
-        return links
+        return None
     content = body.get("content")
     if not isinstance(content, str) or not content:
-        return links
+        return None
     if len(content) > MAX_TEXT_BYTES_PER_PART:
         content = content[:MAX_TEXT_BYTES_PER_PART]
         _add_defect(defects, "text-capped")
+    excerpt = ExcerptBuilder()
     content_type = str(body.get("contentType", "")).strip().lower()
     if content_type == "html":
         links.add_urls(urls_in_html(content))
         links.add_display_texts(anchors_in_html(content))
+        excerpt.add_html(content)
     else:
         links.add_urls(urls_in_text(content))
-    if links.capped:
-        _add_defect(defects, "links-capped")
-    return links
+        excerpt.add_plain(content)
+    return excerpt.excerpt()
 
 
-def _attachments(record: dict[str, Any], defects: list[str]) -> tuple[str, ...]:
+def _body_preview(record: dict[str, Any]) -> str | None:
+    """Return ``bodyPreview`` (Graph's first 255 characters of the text) as an excerpt."""
+    preview = record.get("bodyPreview")
+    if not isinstance(preview, str):
+        return None
+    return " ".join(preview.split())[:MAX_EXCERPT_CHARS] or None
+
+
+def _content_bytes(entry: dict[str, Any], limit: int, defects: list[str]) -> bytes | None:
+    """Decode a file attachment's ``contentBytes``, or None when absent, invalid or too big."""
+    value = entry.get("contentBytes")
+    if not isinstance(value, str) or not value:
+        return None
+    # Base64 grows data by 4/3; reject before decoding anything over the limit.
+    if len(value) > limit * 4 // 3 + 4:
+        _add_defect(defects, "attachment-too-large")
+        return None
+    try:
+        return base64.b64decode(value, validate=False)
+    except (binascii.Error, ValueError):
+        _add_defect(defects, "attachment-unreadable")
+        return None
+
+
+def _attachment_content(
+    entry: dict[str, Any], name: str, content_type: str, links: LinkCollector, content: _Content
+) -> None:
+    if is_scannable_image(content_type, name):
+        data = _content_bytes(entry, MAX_IMAGE_BYTES, content.defects)
+        if data is not None:
+            found = content.qr.scan(data, name)
+            links.add_urls(url for url, _ in found)
+            links.add_display_texts(found)
+    elif is_web_page(content_type, name):
+        data = _content_bytes(entry, MAX_TEXT_BYTES_PER_PART, content.defects)
+        if data is not None:
+            html, _ = decode_bytes(data, None)
+            links.add_urls(urls_in_html(html))
+            # Before the anchors, so that a form's target keeps this text: first text wins.
+            links.add_display_texts(
+                (action, f"{FORM_TEXT_PREFIX}{name}") for action in form_actions(html)
+            )
+            links.add_display_texts(anchors_in_html(html))
+
+
+class _Content:
+    """Attachment names, content types and defects of one Graph message."""
+
+    def __init__(self, defects: list[str]) -> None:
+        self.names: list[str] = []
+        self.types: list[str] = []
+        self.defects = defects
+        self.qr = QrScanner()
+
+
+def _attachments(record: dict[str, Any], links: LinkCollector, content: _Content) -> None:
     value = record.get("attachments")
     if not isinstance(value, list):
         if record.get("hasAttachments") is True:
             # Graph lists attachments only with $expand=attachments.
-            _add_defect(defects, "attachments-not-expanded")
-        return ()
-    names: list[str] = []
+            _add_defect(content.defects, "attachments-not-expanded")
+        return
     for index, entry in enumerate(value, start=1):
-        if len(names) >= MAX_ATTACHMENTS:
-            _add_defect(defects, "attachments-capped")
+        if len(content.names) >= MAX_ATTACHMENTS:
+            _add_defect(content.defects, "attachments-capped")
             break
-        name = entry.get("name") if isinstance(entry, dict) else None
+        if not isinstance(entry, dict):
+            entry = {}
+        name = entry.get("name")
         if isinstance(name, str) and name.strip():
-            names.append(" ".join(name.split()))
+            name = " ".join(name.split())
         else:
-            names.append(f"attachment-{index}.bin")
-    return tuple(names)
+            name = f"attachment-{index}.bin"
+        raw_type = entry.get("contentType")
+        content_type = attachment_type(raw_type if isinstance(raw_type, str) else None, name)
+        content.names.append(name)
+        content.types.append(content_type)
+        _attachment_content(entry, name, content_type, links, content)
+    for defect in content.qr.defects:
+        _add_defect(content.defects, defect)
 
 
 def _event_id(record: dict[str, Any], mid: str | None, raw: bytes) -> str:
@@ -209,7 +287,12 @@ def message_from_graph(record: dict[str, Any], origin: Origin, raw: bytes) -> Em
             envelope = path if path != sender else None
 
     subject = record.get("subject")
-    links = _links(record.get("body"), defects)
+    links = LinkCollector()
+    excerpt = _body(record.get("body"), links, defects) or _body_preview(record)
+    content = _Content(defects)
+    _attachments(record, links, content)
+    if links.capped:
+        _add_defect(defects, "links-capped")
     return EmailMessage(
         event_id=_event_id(record, mid, raw),
         time=time,
@@ -223,7 +306,9 @@ def message_from_graph(record: dict[str, Any], origin: Origin, raw: bytes) -> Em
         recipients=_addresses(record, ("toRecipients", "ccRecipients", "bccRecipients")),
         subject=subject if isinstance(subject, str) else None,
         links=links.links(),
-        attachments=_attachments(record, defects),
+        attachments=tuple(content.names),
+        attachment_types=tuple(content.types),
+        text_excerpt=excerpt,
         auth=auth,
         sending_ip=ip,
         is_bulk=bulk,

@@ -6,7 +6,9 @@ policy, which is about three times faster than ``email.policy.default``, and dec
 header fields itself (see :mod:`chainwatch.read.mail_charset`).
 
 A TNEF part (``winmail.dat``) adds the names of the attachments and the body links
-it wraps; see :mod:`chainwatch.read.tnef`.
+it wraps; see :mod:`chainwatch.read.tnef`. QR codes in PNG, JPEG and GIF parts add
+their links (see :mod:`chainwatch.read.mail_qr`), and the start of the body text becomes
+``text_excerpt`` (see :mod:`chainwatch.read.mail_text`).
 
 A message forwarded as an attachment (``message/rfc822``) becomes its own event with
 ``nested_depth`` one higher, so its links and attachments are not credited to the
@@ -30,6 +32,12 @@ from email.policy import compat32
 
 from chainwatch.events import EmailMessage, Origin
 from chainwatch.read.base import Rejected
+from chainwatch.read.mail_attachments import (
+    FORM_TEXT_PREFIX,
+    attachment_type,
+    form_actions,
+    is_web_page,
+)
 from chainwatch.read.mail_charset import decode_bytes, decode_encoded_words, decode_raw_header
 from chainwatch.read.mail_headers import (
     HeaderView,
@@ -49,6 +57,8 @@ from chainwatch.read.mail_links import (
     urls_in_html,
     urls_in_text,
 )
+from chainwatch.read.mail_qr import QrScanner, is_scannable_image
+from chainwatch.read.mail_text import ExcerptBuilder
 from chainwatch.read.tnef import read_tnef
 
 log = logging.getLogger(__name__)
@@ -65,6 +75,7 @@ MAX_MULTIPART_DEPTH = 32  # multipart containers inside one another, within one 
 READER_NAME = "mail"
 RAW_SAMPLE_BYTES = 4096
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/x-amp-html"})
+SVG_TYPE = "image/svg+xml"
 FORWARDED_TYPES = frozenset({"message/rfc822", "message/global"})
 TNEF_TYPES = frozenset({"application/ms-tnef", "application/vnd.ms-tnef"})
 KNOWN_TRANSFER_ENCODINGS = frozenset(
@@ -86,12 +97,20 @@ class TimeFallbacks:
 
 @dataclass(slots=True)
 class _Body:
-    """Links, attachment names, forwarded messages and defects of one message's MIME tree."""
+    """Links, attachments, body text, forwarded messages and defects of one MIME tree."""
 
     links: LinkCollector = field(default_factory=LinkCollector)
     attachments: list[str] = field(default_factory=list)
+    attachment_types: list[str] = field(default_factory=list)
     forwarded: list[tuple[Message, str]] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
+    excerpt: ExcerptBuilder = field(default_factory=ExcerptBuilder)
+    qr: QrScanner = field(default_factory=QrScanner)
+    inline_images: int = 0
+
+    def add_attachment(self, name: str, content_type: str | None) -> None:
+        self.attachments.append(name)
+        self.attachment_types.append(attachment_type(content_type, name))
 
 
 def _add_defect(defects: list[str], defect: str) -> None:
@@ -167,13 +186,46 @@ def _walk_tnef(part: Message, body: _Body) -> None:
     if not isinstance(payload, bytes):
         return
     content = read_tnef(payload)
-    body.attachments.extend(content.attachments)
+    for name in content.attachments:
+        body.add_attachment(name, None)
     body.links.add_urls(link.url for link in content.links.links())
     for link in content.links.links():
         if link.display_text is not None:
             body.links.add_display_texts([(link.url, link.display_text)])
     for defect in content.defects:
         _add_defect(body.defects, defect)
+
+
+def _image_name(part: Message, filename: str | None, body: _Body) -> str:
+    if filename is not None:
+        return filename
+    content_id = " ".join(str(part.get("content-id", "")).split()).strip("<>")
+    if content_id:
+        return content_id[:100]
+    body.inline_images += 1
+    return f"inline image {body.inline_images}"
+
+
+def _scan_image(part: Message, filename: str | None, body: _Body) -> None:
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes) or not payload:
+        return
+    found = body.qr.scan(payload, _image_name(part, filename, body))
+    body.links.add_urls(url for url, _ in found)
+    body.links.add_display_texts(found)
+
+
+def _walk_web_page(part: Message, filename: str | None, body: _Body) -> str:
+    """Add the links of an HTML or SVG part, marking form targets of attached pages."""
+    html = _part_text(part, body.defects)
+    body.links.add_urls(urls_in_html(html))
+    if filename is not None:
+        # Before the anchors, so that a form's target keeps this text: first text wins.
+        body.links.add_display_texts(
+            (action, f"{FORM_TEXT_PREFIX}{filename}") for action in form_actions(html)
+        )
+    body.links.add_display_texts(anchors_in_html(html))
+    return html
 
 
 def _walk_leaf(part: Message, body: _Body, nameless: list[int]) -> None:
@@ -183,19 +235,25 @@ def _walk_leaf(part: Message, body: _Body, nameless: list[int]) -> None:
         nameless[0] += 1
         filename = _synthesised_name(content_type, nameless[0])
     if filename is not None:
-        body.attachments.append(filename)
+        body.add_attachment(filename, content_type)
 
     if content_type in TNEF_TYPES or (filename or "").lower() == "winmail.dat":
         _walk_tnef(part, body)
         return
+    if is_scannable_image(content_type, filename):
+        _scan_image(part, filename, body)
+        return
 
-    # Text attachments count too: an attached HTML page is a common credential lure.
-    if content_type in HTML_TYPES:
-        html = _part_text(part, body.defects)
-        body.links.add_urls(urls_in_html(html))
-        body.links.add_display_texts(anchors_in_html(html))
+    # Attachments count too: an attached HTML or SVG page is a common credential lure.
+    if content_type in HTML_TYPES or content_type == SVG_TYPE or is_web_page(None, filename):
+        html = _walk_web_page(part, filename, body)
+        if filename is None and content_type in HTML_TYPES:
+            body.excerpt.add_html(html)
     elif part.get_content_maintype() == "text":
-        body.links.add_urls(urls_in_text(_part_text(part, body.defects)))
+        text = _part_text(part, body.defects)
+        body.links.add_urls(urls_in_text(text))
+        if filename is None and content_type == "text/plain":
+            body.excerpt.add_plain(text)
 
 
 def walk_body(message: Message, depth: int) -> _Body:
@@ -222,7 +280,7 @@ def walk_body(message: Message, depth: int) -> _Body:
 
         if part is not message and part.get_content_type() in FORWARDED_TYPES:
             name = _filename(part) or f"forwarded-{len(body.forwarded) + 1}.eml"
-            body.attachments.append(name)
+            body.add_attachment(name, part.get_content_type())
             inner = payload[0] if isinstance(payload, list) and payload else None
             if not isinstance(inner, Message):
                 continue
@@ -244,6 +302,8 @@ def walk_body(message: Message, depth: int) -> _Body:
 
     if body.links.capped:
         _add_defect(body.defects, "links-capped")
+    for defect in body.qr.defects:
+        _add_defect(body.defects, defect)
     return body
 
 
@@ -327,6 +387,8 @@ def build_events(
         subject=headers.text("subject"),
         links=body.links.links(),
         attachments=tuple(body.attachments),
+        attachment_types=tuple(body.attachment_types),
+        text_excerpt=body.excerpt.excerpt(),
         auth=auth_results(headers.raw_all("authentication-results")),
         sending_ip=sending_ip(headers.raw_all("received")),
         is_bulk=is_bulk(headers),

@@ -32,6 +32,12 @@ import olefile
 
 from chainwatch.events import AuthResults, EmailMessage, Origin
 from chainwatch.read.base import ReadItem, Rejected
+from chainwatch.read.mail_attachments import (
+    FORM_TEXT_PREFIX,
+    attachment_type,
+    form_actions,
+    is_web_page,
+)
 from chainwatch.read.mail_charset import decode_bytes
 from chainwatch.read.mail_headers import message_id
 from chainwatch.read.mail_links import LinkCollector, anchors_in_html, urls_in_html, urls_in_text
@@ -42,6 +48,8 @@ from chainwatch.read.mail_parse import (
     TimeFallbacks,
     build_events,
 )
+from chainwatch.read.mail_qr import MAX_IMAGE_BYTES, QrScanner, is_scannable_image
+from chainwatch.read.mail_text import ExcerptBuilder
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +86,7 @@ PR_ATTACH_DATA = 0x3701
 PR_ATTACH_FILENAME = 0x3704
 PR_ATTACH_METHOD = 0x3705
 PR_ATTACH_LONG_FILENAME = 0x3707
+PR_ATTACH_MIME_TAG = 0x370E
 PR_SMTP_ADDRESS = 0x39FE
 PR_INTERNET_CPID = 0x3FDE
 PR_MESSAGE_CODEPAGE = 0x3FFD
@@ -94,7 +103,6 @@ TOP_HEADER_BYTES = 32
 EMBEDDED_HEADER_BYTES = 24
 SUB_OBJECT_HEADER_BYTES = 8
 
-HTML_SUFFIXES = (".htm", ".html", ".xhtml", ".shtml")
 DEFAULT_CODEPAGE = "cp1252"
 _FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=UTC)
 
@@ -238,30 +246,58 @@ def _add_html_links(links: LinkCollector, html: str) -> None:
     links.add_display_texts(anchors_in_html(html))
 
 
-def _body_links(storage: MessageStorage, defects: list[str]) -> LinkCollector:
-    links = LinkCollector()
-    html_bytes = storage.binary(PR_BODY_HTML)
-    if html_bytes is not None:
-        _add_html_links(links, _html_text(storage, html_bytes, defects))
-    else:
-        html = storage.string(PR_BODY_HTML)
-        if html is not None:
-            _add_html_links(links, html)
-    body = storage.string(PR_BODY)
-    if body is not None:
-        links.add_urls(urls_in_text(body))
-    # NOTE: links that exist only in the compressed RTF body (PR_RTF_COMPRESSED) are
-    # not read; Outlook normally stores a plain or HTML body beside it.
-    return links
-
-
 class _Content:
-    """Links, attachment names and embedded messages of one message storage."""
+    """Links, attachments, body text and embedded messages of one message storage."""
 
     def __init__(self) -> None:
         self.links = LinkCollector()
         self.attachments: list[str] = []
+        self.attachment_types: list[str] = []
         self.embedded: list[tuple[list[str], str]] = []
+        self.excerpt = ExcerptBuilder()
+        self.qr = QrScanner()
+
+
+def _read_body(storage: MessageStorage, content: _Content, defects: list[str]) -> None:
+    html_bytes = storage.binary(PR_BODY_HTML)
+    html = _html_text(storage, html_bytes, defects) if html_bytes is not None else None
+    if html is None:
+        html = storage.string(PR_BODY_HTML)
+    if html is not None:
+        _add_html_links(content.links, html)
+    body = storage.string(PR_BODY)
+    if body is not None:
+        content.links.add_urls(urls_in_text(body))
+        content.excerpt.add_plain(body)
+    elif html is not None:
+        content.excerpt.add_html(html)
+    # NOTE: links that exist only in the compressed RTF body (PR_RTF_COMPRESSED) are
+    # not read; Outlook normally stores a plain or HTML body beside it.
+
+
+def _read_attachment_data(
+    attachment: MessageStorage, label: str, content_type: str, content: _Content, defects: list[str]
+) -> None:
+    """Read QR codes of an image, and the links and forms of an attached web page."""
+    if is_scannable_image(content_type, label):
+        data = attachment.read_stream(
+            f"__substg1.0_{PR_ATTACH_DATA:04X}{PT_BINARY:04X}", limit=MAX_IMAGE_BYTES + 1
+        )
+        if data is not None:
+            found = content.qr.scan(data, label)
+            content.links.add_urls(url for url, _ in found)
+            content.links.add_display_texts(found)
+    elif is_web_page(content_type, label):
+        # An attached web page is a common credential lure.
+        data = attachment.binary(PR_ATTACH_DATA)
+        if data is not None:
+            html = _html_text(attachment, data, defects)
+            content.links.add_urls(urls_in_html(html))
+            # Before the anchors, so that a form's target keeps this text: first text wins.
+            content.links.add_display_texts(
+                (action, f"{FORM_TEXT_PREFIX}{label}") for action in form_actions(html)
+            )
+            content.links.add_display_texts(anchors_in_html(html))
 
 
 def _attachment_name(attachment: MessageStorage, index: int, embedded: bool) -> str:
@@ -287,17 +323,17 @@ def _read_attachments(
             if attachment.long(PR_ATTACH_METHOD) == ATTACH_EMBEDDED_MSG and not embedded:
                 _add_defect(defects, "embedded-message-missing")
             label = _attachment_name(attachment, index, embedded)
+            mime_tag = "message/rfc822" if embedded else attachment.string(PR_ATTACH_MIME_TAG)
+            content_type = attachment_type(mime_tag, label)
             content.attachments.append(label)
+            content.attachment_types.append(content_type)
             if embedded:
                 if depth + 1 > MAX_NESTED_DEPTH:
                     _add_defect(defects, "nesting-capped")
                 else:
                     content.embedded.append(([*attachment.path, EMBEDDED_STORAGE], label))
-            elif label.lower().endswith(HTML_SUFFIXES):
-                # An attached HTML page is a common credential lure.
-                data = attachment.binary(PR_ATTACH_DATA)
-                if data is not None:
-                    _add_html_links(content.links, _html_text(attachment, data, defects))
+            else:
+                _read_attachment_data(attachment, label, content_type, content, defects)
         except (OSError, ValueError, struct.error) as exc:
             log.debug("unreadable attachment %s: %s", name, exc)
             _add_defect(defects, "attachment-unreadable")
@@ -368,11 +404,13 @@ def read_message_storage(
     """Build the event for one message storage, then one per embedded message in it."""
     defects: list[str] = []
     content = _Content()
-    content.links = _body_links(storage, defects)
+    _read_body(storage, content, defects)
     _read_attachments(storage, content, depth, defects)
     recipients = _recipients(storage, defects)
     if content.links.capped:
         _add_defect(defects, "links-capped")
+    for defect in content.qr.defects:
+        _add_defect(defects, defect)
 
     headers = storage.string(PR_TRANSPORT_MESSAGE_HEADERS)
     event: EmailMessage | Rejected | None = None
@@ -389,6 +427,8 @@ def read_message_storage(
         recipients=tuple(dict.fromkeys(event.recipients + recipients)),
         links=content.links.links(),
         attachments=tuple(content.attachments),
+        attachment_types=tuple(content.attachment_types),
+        text_excerpt=content.excerpt.excerpt(),
         defects=tuple(dict.fromkeys(event.defects + tuple(defects))),
     )
     events: list[EmailMessage | Rejected] = [event]
