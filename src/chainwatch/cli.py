@@ -309,6 +309,66 @@ def simulate(
 
 
 @main.command()
+@click.option(
+    "--suite",
+    type=click.Choice(["ci", "full"]),
+    default="ci",
+    show_default=True,
+    help="ci: every scenario once on a 50-mailbox, 28-day tenant; full: several seeds and sizes.",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("docs/detection-quality.md"),
+    show_default=True,
+    help="Markdown page to write the results to.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(1),
+    default=None,
+    help="Simulations analysed at the same time. [default: one per CPU]",
+)
+@json_option
+@handle_errors
+def evaluate(suite: str, output: Path, jobs: int | None, as_json: bool) -> None:
+    """Simulate every scenario, analyse it and compare the incidents with the ground truth."""
+    import time
+
+    from chainwatch.evaluate import Evaluation, build_suite, run_suite
+    from chainwatch.evaluate.page import evaluation_document, render_markdown, render_table
+    from chainwatch.evaluate.scenarios import scenario_catalogue
+
+    if not output.parent.is_dir():
+        raise SettingsError(
+            f"folder {output.parent} for --output not found: create it or choose another path"
+        )
+    entries = build_suite(suite)
+    if not as_json:
+        click.echo(f"evaluating {plural(len(entries), 'simulated tenant')}", err=True)
+
+    def progress(measurement: Any) -> None:
+        if not as_json:
+            click.echo(f"  {measurement.label}: {measurement.seconds:.0f} s", err=True)
+
+    started = time.perf_counter()
+    measurements = run_suite(entries, jobs, progress)
+    evaluation = Evaluation(
+        suite=suite,
+        command=f"chainwatch evaluate --suite {suite}",
+        measurements=measurements,
+        seconds=time.perf_counter() - started,
+        scenarios=scenario_catalogue(),
+    )
+    output.write_text(render_markdown(evaluation), encoding="utf-8")
+    if as_json:
+        click.echo(dumps(evaluation_document(evaluation)), nl=False)
+        return
+    click.echo(render_table(evaluation))
+    click.echo(f"Wrote {output}.")
+
+
+@main.command()
 def models() -> None:
     """Print every detection model with its scoring and triage guide, as Markdown."""
     from chainwatch.detect.catalogue import render_markdown
