@@ -47,7 +47,7 @@ class KillPoint:
 
 
 INGEST_EARLY = KillPoint("ingest-early", "reading ", 0.5)
-INGEST_LATE = KillPoint("ingest-late", "reading sample/data/message-trace/")
+INGEST_LATE = KillPoint("ingest-late", "reading sample/data/message-trace")
 SCORING_EARLY = KillPoint("scoring-early", SCORING_LINE, 0.3)
 FIRST_COMMIT = KillPoint("first-commit", "")
 
