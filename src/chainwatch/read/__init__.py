@@ -9,6 +9,7 @@ read the same way.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
@@ -24,6 +25,8 @@ from chainwatch.read.archive import (
     iter_archive,
 )
 from chainwatch.read.base import Reader, ReadItem, Rejected
+
+log = logging.getLogger(__name__)
 
 SNIFF_BYTES = 64 * 1024
 
@@ -110,15 +113,32 @@ def _iter_file(
 
     name, items = _read_plain_file(path, head, readers)
     on_disk = str(path)
-    for item in items:
-        yield name, display, _relabel(item, on_disk, display)
+    count = 0
+    try:
+        for item in items:
+            count += 1
+            yield name, display, _relabel(item, on_disk, display)
+    except Exception as exc:
+        # A reader must turn bad content into Rejected items; reaching here is a reader
+        # bug. The rest of this file is set aside, named, and the run goes on.
+        log.exception("reader %s failed on %s after %d records", name, display, count)
+        reason = (
+            f"reader {name} failed after {count} records ({type(exc).__name__}: {exc}); the "
+            "rest of this file was not read. Please report this with the file"
+        )
+        yield name, display, Rejected(Origin(display, f"after record {count}"), reason)
 
 
 def _read_plain_file(
     path: Path, head: bytes, readers: list[Reader]
 ) -> tuple[str | None, Iterator[ReadItem]]:
     for reader in readers:
-        if reader.sniff(head, str(path)):
+        try:
+            claimed = reader.sniff(head, str(path))
+        except Exception:
+            log.exception("reader %s failed to inspect %s", reader.name, path)
+            claimed = False
+        if claimed:
             return reader.name, reader.read(path)
 
     reason = (

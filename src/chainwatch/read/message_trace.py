@@ -146,7 +146,7 @@ def trace_event(row: dict[str, Any], origin: Origin, source: str) -> MailSent:
         subject=subject if isinstance(subject, str) else None,
         status=_text(row.get("status")) or None,
         from_ip=parse_ip(_text(row.get("fromip")))[0],
-        size=int(size_text) if size_text.isdigit() else None,
+        size=int(size_text) if size_text.isascii() and size_text.isdigit() else None,
     )
 
 

@@ -93,7 +93,9 @@ def audit_record_from_row(fields: dict[str, Any]) -> dict[str, Any]:
         record[key] = value.strip() if isinstance(value, str) else value
 
     count = text(record.get("OperationCount"))
-    record["OperationCount"] = int(count) if count.isdigit() else record.get("OperationCount")
+    record["OperationCount"] = (
+        int(count) if count.isascii() and count.isdigit() else record.get("OperationCount")
+    )
     if text(fields.get("creationtime")):
         time = table_time(fields["creationtime"], "CreationTime")
     else:

@@ -187,9 +187,9 @@ class _CsvPass:
     def _count_coverage(self, row: list[str]) -> None:
         index = self._cell(row, self.columns.result_index)
         count = self._cell(row, self.columns.result_count)
-        if index.isdigit():
+        if index.isascii() and index.isdigit():
             self.max_index = max(self.max_index, int(index))
-        if count.isdigit():
+        if count.isascii() and count.isdigit():
             self.max_count = max(self.max_count, int(count))
 
     def _from_wrapper(self, row: list[str], origin: Origin, audit_text: str) -> ReadItem | None:

@@ -92,9 +92,22 @@ def load_json(data: bytes | str, field: str) -> Any:
             value = orjson.loads(data.decode("utf-8", "replace"))
         except orjson.JSONDecodeError as again:
             raise FieldError(field, f"invalid JSON: {again}") from None
-    if exceeds_depth(value):
+    if may_exceed_depth(data) and exceeds_depth(value):
         raise FieldError(field, f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     return value
+
+
+def may_exceed_depth(data: bytes | str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Return False when JSON text has too few brackets to nest deeper than ``limit``.
+
+    Each level of nesting opens a ``[`` or ``{``, so text with at most ``limit`` of
+    them cannot exceed the limit. Brackets inside strings only make this count high,
+    which sends the value to :func:`exceeds_depth` for the exact check. Counting runs
+    in C and spares most records the walk over every value.
+    """
+    if isinstance(data, bytes):
+        return data.count(b"{") + data.count(b"[") > limit
+    return data.count("{") + data.count("[") > limit
 
 
 def iter_json_records(path: Path) -> Iterator[JsonRecord | Rejected]:
@@ -326,7 +339,10 @@ def _members(value: Any) -> list[Any] | None:
 def _record(file: str, position: str, value: Any, raw: bytes) -> JsonRecord | Rejected:
     origin = Origin(file, position)
     if not raw:
-        raw = orjson.dumps(value)[:MAX_RAW_BYTES]
+        try:
+            raw = orjson.dumps(value)[:MAX_RAW_BYTES]
+        except TypeError:  # integers beyond 64 bits, NaN: the stdlib encoder writes them
+            raw = json.dumps(value, default=repr).encode("utf-8", "replace")[:MAX_RAW_BYTES]
     if not isinstance(value, dict):
         kind = type(value).__name__
         return Rejected(origin, f"expected a JSON object, found {kind}", raw=raw[:MAX_RAW_BYTES])
