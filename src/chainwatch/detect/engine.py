@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from chainwatch.baseline.adoption import learn_adoption
 from chainwatch.baseline.book import BaselineBook
 from chainwatch.baseline.context import flag, remember
 from chainwatch.baseline.counts import touch_days
@@ -176,7 +177,7 @@ class Engine:
                             {
                                 "time": event.time.isoformat(),
                                 "host": link.host,
-                                "rarity": rarity.rarity,
+                                "rarity": rarity.weighted_rarity,
                                 "flagged": rarity.flagged_by,
                             },
                         )
@@ -201,6 +202,7 @@ class Engine:
                 learn_sent(self.book, sent[0], event.time, sent[1])
             if isinstance(event, EmailMessage) and not suspicious:
                 learn_message(self.book, event)
+                learn_adoption(self.book, event)
         for detection in found:
             namespace = VOLUME_MODELS.get(detection.model)
             if namespace and detection.score >= LEARN_BELOW:

@@ -40,8 +40,11 @@ class AccountHijackLink(Model):
         "days. For each link outside the sender's and the organisation's own domains whose "
         "registered domain the sender never linked to, rarity = 1 / (1 + domain messages/2 + host "
         "messages/4) over all mail the organisation has seen (0 until the organisation baseline "
-        "holds 300 messages over 7 days). Score = rarity x (0.55 + 0.45 x trust), where trust = "
-        "sqrt(min(1, days known / 30) x min(1, messages / 8))."
+        "holds 300 messages over 7 days), minus adoption: the link-rarity module's count of "
+        "distinct senders and recipients in the last 7 days; a rare link to a catalogued "
+        "abused service (form, infographic and site builders, file shares, IPFS gateways, URL "
+        "shorteners) counts 1.25 x, at most 1. Score = rarity x (0.55 + 0.45 x trust), where "
+        "trust = sqrt(min(1, days known / 30) x min(1, messages / 8))."
         " Unsubscribe and preferences links of bulk mail are skipped."
     )
     title: ClassVar[str] = "Account hijack link"
@@ -105,9 +108,9 @@ class AccountHijackLink(Model):
             if sender.get("link_domains", {}).get(link.registered_domain or link.host, 0) > 0:
                 continue
             rarity = link_rarity(state, link, event.time)
-            if best is None or rarity.rarity > best[1].rarity:
+            if best is None or rarity.weighted_rarity > best[1].weighted_rarity:
                 best = (link, rarity)
-        if best is None or best[1].rarity <= 0.0:
+        if best is None or best[1].weighted_rarity <= 0.0:
             return None
 
         link, rarity = best
@@ -115,7 +118,7 @@ class AccountHijackLink(Model):
             min(1.0, known_days / FULL_TRUST_DAYS) ** 0.5
             * min(1.0, messages / FULL_TRUST_MESSAGES) ** 0.5
         )
-        value = 100 * rarity.rarity * (0.55 + 0.45 * trust)
+        value = 100 * rarity.weighted_rarity * (0.55 + 0.45 * trust)
         used = sender.get("link_domains", {})
         explanation = [
             f"sender {event.sender}: known {known_days:.0f} days, {messages} messages on "

@@ -112,8 +112,8 @@ class UnusualLoginLocationAndNewUnknownLink(Model):
         rare = [r for r in rarities if r.rarity >= RARE_LINK_THRESHOLD or r.flagged_by]
         if not rare:
             return None
-        worst = max(rare, key=lambda r: (r.flagged_by is not None, r.rarity))
-        link_p = max(worst.rarity, 0.9 if worst.flagged_by else 0.0)
+        worst = max(rare, key=lambda r: (r.flagged_by is not None, r.weighted_rarity))
+        link_p = max(worst.weighted_rarity, 0.9 if worst.flagged_by else 0.0)
         value = 100 * noisy_or(0.6 * login["score"] / 100, 0.6 * link_p)
         return self.make(
             event,
@@ -302,7 +302,11 @@ class RecipientSurgeWithSuspiciousContent(_SurgeModel):
                 rarity = link_rarity(state, link, event.time)
                 if rarity.rarity >= RARE_LINK_THRESHOLD or rarity.flagged_by:
                     sent_links.append(
-                        {"host": link.host, "rarity": rarity.rarity, "flagged": rarity.flagged_by}
+                        {
+                            "host": link.host,
+                            "rarity": rarity.weighted_rarity,
+                            "flagged": rarity.flagged_by,
+                        }
                     )
         if not sent_links:
             return None
