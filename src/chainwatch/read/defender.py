@@ -20,6 +20,7 @@ from typing import Any
 from chainwatch.events import Origin
 from chainwatch.read.base import ReadItem, Skipped
 from chainwatch.read.defender_tables import DefenderRows, table_name
+from chainwatch.read.envelope import is_mixed_capture
 from chainwatch.read.siem_table import (
     TableRow,
     csv_columns,
@@ -44,6 +45,8 @@ class DefenderReader:
     name = "defender"
 
     def sniff(self, head: bytes, path: str) -> bool:
+        if is_mixed_capture(head):
+            return False  # the Azure Monitor reader reads every family of such a file
         text_head = decode_head(head)
         lowered = text_head.lower()
         if is_json_text(head):
