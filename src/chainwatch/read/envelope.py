@@ -29,4 +29,5 @@ def record_family(category: str) -> str:
 def is_mixed_capture(head: bytes) -> bool:
     """True when the first bytes hold envelopes of more than one record family."""
     families = {record_family(m.decode("utf-8", "replace")) for m in _CATEGORY.findall(head)}
-    return len(families) > 1
+    # "other" also matches category fields nested inside records, so it never counts.
+    return len(families - {"other"}) > 1
