@@ -14,6 +14,7 @@ incidents, so it changes nothing.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -38,6 +39,7 @@ from chainwatch.events import (
     Event,
     MailboxRuleChange,
     MessageLinks,
+    Origin,
     SignIn,
 )
 from chainwatch.read import read_paths
@@ -53,6 +55,8 @@ ORG_DOMAINS_KEY = "organisation_domains"
 # log's UserLoggedIn copies of the same logons are not scored or learned a second time.
 SIGNIN_LOG_DAYS_KEY = "sign_in_log_days"
 SCORING_SETTINGS_KEY = "scoring_settings"
+DIRECTORY_FINGERPRINT_KEY = "directory_fingerprint"
+NO_ORIGIN = Origin("", "")
 MIN_DOMAIN_SHARE = 0.05  # inferred organisation domains cover at least this share of accounts
 
 
@@ -123,6 +127,7 @@ def ingest(
         elif isinstance(item, DirectoryEntry):
             per_reader[reader_name or "unknown"] += 1
             directory.append(item)
+            summary.directory_entries += 1
         else:
             per_reader[reader_name or "unknown"] += 1
             events.append(item)
@@ -208,8 +213,8 @@ def analyse(store: Store, settings: Settings, replay: bool = False) -> Analysis:
 
     book = BaselineBook(store.load_baselines())
     enricher = Enricher(settings)
-    engine = Engine(settings, book)
     directory = Directory(store.load_directory())
+    engine = Engine(settings, book, directory)
     joiner = LinkJoiner()
     org_domains = frozenset(settings.org_domains)
     signin_log_days = frozenset((store.get_meta(SIGNIN_LOG_DAYS_KEY) or "").split(","))
@@ -266,6 +271,18 @@ def correlate(store: Store, settings: Settings) -> tuple[list[Incident], list[Co
             rows.append(detection.to_dict() | {"incident_id": incident.incident_id})
     store.save_detections(rows)
     return incidents, gaps
+
+
+def directory_changed(store: Store) -> bool:
+    """Record the directory's fingerprint; True when it differs from the stored one."""
+    # Where an entry was read does not matter, only what it says.
+    entries = sorted(repr(replace(entry, origin=NO_ORIGIN)) for entry in store.load_directory())
+    fingerprint = hashlib.sha256("\n".join(entries).encode("utf-8")).hexdigest()
+    stored = store.get_meta(DIRECTORY_FINGERPRINT_KEY)
+    if stored == fingerprint or (stored is None and not entries):
+        return False
+    store.set_meta(DIRECTORY_FINGERPRINT_KEY, fingerprint)
+    return stored is not None or store.processed_watermark() is not None
 
 
 def scoring_fingerprint(settings: Settings) -> str:
@@ -325,7 +342,9 @@ def run_analysis(
     warnings += check_settings_change(store, settings, rescore)
     if progress:
         progress("scoring events against baselines")
-    analysis = analyse(store, settings, replay=summary.upgraded > 0 or rescore)
+    # Changed directory entries can merge accounts already scored under another alias.
+    replay = summary.upgraded > 0 or directory_changed(store) or rescore
+    analysis = analyse(store, settings, replay=replay)
     if analysis.processed and not analysis.org_accounts:
         warnings.append(
             f"no account in the data has an address in {', '.join(settings.org_domains) or '-'}"

@@ -255,3 +255,44 @@ def test_nothing_found_is_not_determinable_under_gaps(tmp_path: Path):
     assert result.exit_code == 0
     assert "no audit log in the input" in result.output
     assert "not determinable" in result.output
+
+
+def test_directory_merges_aliases_and_rescores_once(tmp_path: Path):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    object_id = "3f2b8c1d-5e6a-4b7c-9d0e-1f2a3b4c5d6e"
+    lines = [
+        json.dumps(
+            GOOD_SIGNIN
+            | {
+                "id": f"7d3e0000-0000-4000-8000-00000000020{i}",
+                "userPrincipalName": object_id if i % 2 else "dana@example.com",
+            }
+        )
+        for i in range(4)
+    ]
+    (folder / "signins.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    db = tmp_path / "c.db"
+    assert analyze(folder, db).exit_code == 0
+
+    users = tmp_path / "users"
+    users.mkdir()
+    (users / "users.json").write_text(
+        json.dumps(
+            {
+                "value": [
+                    {
+                        "id": object_id,
+                        "userPrincipalName": "dana@example.com",
+                        "mail": "dana@example.com",
+                        "displayName": "Dana",
+                    }
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
+    first = orjson.loads(analyze(users, db, "--json").stdout)
+    assert first["replayed"] == 4
+    again = orjson.loads(analyze(users, db, "--json").stdout)
+    assert again["replayed"] == 0

@@ -87,6 +87,7 @@ class ReadSummary:
     skipped: int = 0
     rejected: int = 0
     upgraded: int = 0  # stored records replaced by a richer copy of the same record
+    directory_entries: int = 0  # people and mailboxes read from directory exports
     per_reader: dict[str, int] = field(default_factory=dict)
     unreadable_files: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
