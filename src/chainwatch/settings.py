@@ -77,6 +77,13 @@ SETTINGS: tuple[SettingInfo, ...] = (
         "Observations (sign-ins, messages) an entity needs before its baseline is trusted; "
         "below it, scores are neutral.",
     ),
+    SettingInfo(
+        "detection.half_life_days",
+        30,
+        "Days after which a learned sign-in count weighs half as much (exponential decay). "
+        "A network or country an account stopped using fades out of its baseline and is "
+        "novel again.",
+    ),
 )
 
 
@@ -90,6 +97,7 @@ class Settings:
     tenant_suffixes: tuple[str, ...] = tuple(SETTINGS[3].default)
     alert_severity: int = 50
     min_history: int = 5
+    half_life_days: float = 30.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     def with_org_domains(self, domains: tuple[str, ...]) -> Settings:
@@ -133,7 +141,7 @@ KNOWN_KEYS: dict[str, frozenset[str]] = {
     "organisation": frozenset({"domains"}),
     "known_networks": frozenset(),  # any CIDR key
     "enrichment": frozenset({"mmdb", "tenant_suffixes"}),
-    "detection": frozenset({"alert_severity", "min_history"}),
+    "detection": frozenset({"alert_severity", "min_history", "half_life_days"}),
 }
 DOMAIN_NAME = re.compile(
     r"^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$"
@@ -206,6 +214,12 @@ def settings_from_mapping(data: dict[str, Any], source: str = "settings") -> Set
     min_history = detection.get("min_history", 5)
     if not isinstance(min_history, int) or min_history < 1:
         raise SettingsError(f"{source}: detection.min_history must be a positive integer")
+    half_life = detection.get("half_life_days", 30)
+    if isinstance(half_life, bool) or not isinstance(half_life, int | float) or half_life <= 0:
+        raise SettingsError(
+            f"{source}: detection.half_life_days must be a positive number of days, "
+            f"not {half_life!r}"
+        )
 
     return Settings(
         org_domains=domains,
@@ -214,4 +228,5 @@ def settings_from_mapping(data: dict[str, Any], source: str = "settings") -> Set
         tenant_suffixes=tuple(s.lower() for s in suffixes),
         alert_severity=severity,
         min_history=min_history,
+        half_life_days=float(half_life),
     )

@@ -16,28 +16,45 @@ MAX_VALUES = 256  # distinct values kept per counted feature; the rarest are dro
 
 @dataclass(frozen=True, slots=True)
 class Rarity:
-    """How unusual one value is for one entity and for the organisation."""
+    """How unusual one value is for one entity, and which prior level informed it."""
 
     feature: str
     value: str
-    entity_count: int  # times this entity showed the value before
-    entity_total: int  # observations of this entity before
+    entity_count: int  # times this entity showed the value, among values still remembered
+    entity_total: int  # observations of this entity, all time
     entity_days: int  # distinct days the entity was observed
     org_count: int  # organisation members (users, senders) that showed the value
     org_total: int  # organisation members observed
     probability: float  # estimated probability of the value for this entity
+    entity_weight: float = 0.0  # decayed count of the value
+    entity_weight_total: float = 0.0  # decayed count of all remembered values
+    prior_level: str = "organisation"  # "organisation" or "peer group NAME"
+    prior_count: int = 0  # members of the prior level that showed the value
+    prior_total: int = 0  # members of the prior level
+    # Good-Turing probability that the entity shows any value it has not shown before.
+    unseen_probability: float | None = None
+    singletons: int = 0  # remembered values seen exactly once
+    remembered: int = 0  # observations of the remembered values
 
     @property
     def novel(self) -> bool:
         return self.entity_count == 0
 
     def describe(self, entity_noun: str = "sign-ins", member_noun: str = "other users") -> str:
-        return (
+        text = (
             f"{self.feature} {self.value}: {self.entity_count} of {self.entity_total} "
-            f"{entity_noun} over {self.entity_days} days for this account, "
-            f"{self.org_count} of {self.org_total} {member_noun} "
-            f"(p={self.probability:.3f})"
+            f"{entity_noun} over {self.entity_days} days for this account "
+            f"(decayed weight {self.entity_weight:.1f} of {self.entity_weight_total:.1f}), "
+            f"{self.org_count} of {self.org_total} {member_noun}"
         )
+        if self.prior_level != "organisation":
+            text += f", prior from {self.prior_level}: {self.prior_count} of {self.prior_total}"
+        if self.novel and self.unseen_probability is not None:
+            text += (
+                f", new-value probability {self.unseen_probability:.3f} "
+                f"({self.singletons} values seen once in {self.remembered})"
+            )
+        return text + f" (p={self.probability:.3f})"
 
 
 def increment(counter: dict[str, int], value: str, by: int = 1) -> int:
@@ -51,7 +68,7 @@ def increment(counter: dict[str, int], value: str, by: int = 1) -> int:
     return before
 
 
-def smoothed_probability(count: int, total: int, prior: float, weight: float = 2.0) -> float:
+def smoothed_probability(count: float, total: float, prior: float, weight: float = 2.0) -> float:
     """Return ``(count + weight * prior) / (total + weight)``."""
     return (count + weight * prior) / (total + weight)
 
@@ -59,6 +76,19 @@ def smoothed_probability(count: int, total: int, prior: float, weight: float = 2
 def org_prior(members_with_value: int, members: int) -> float:
     """Share of organisation members that showed a value, with add-half smoothing."""
     return (members_with_value + 0.5) / (members + 1.0)
+
+
+def decay_factor(since: str | None, now: datetime, half_life_days: float) -> float:
+    """Return ``2 ** (-age / half_life)`` for the days from ISO time ``since`` to ``now``.
+
+    Returns 1.0 when ``since`` is missing or not before ``now``.
+    """
+    if not since:
+        return 1.0
+    age_days = (now - datetime.fromisoformat(since)).total_seconds() / 86400.0
+    if age_days <= 0:
+        return 1.0
+    return 2.0 ** (-age_days / half_life_days)
 
 
 def day_number(time: datetime) -> int:

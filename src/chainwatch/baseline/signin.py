@@ -1,27 +1,44 @@
-"""Per-account and organisation-wide sign-in baselines.
+"""Per-account, peer-group and organisation-wide sign-in baselines.
 
-Features: country, network (ASN, or AS name when the number is unknown), client
-family, operating system and application. A successful sign-in teaches the account's
-baseline; failures are not learned. Sign-ins from a ``known_networks`` label (office,
-corporate VPN, relay) are never scored as unusual and teach only the client features.
+Features: country, network (ASN, or AS name when the number is unknown), address group
+(/24 or /64, see :mod:`chainwatch.baseline.network`), client family, operating system
+and application. A successful sign-in teaches the account's baseline; failures are not
+learned. Sign-ins from a ``known_networks`` label (office, corporate VPN, relay) are
+never scored as unusual and teach only the client features.
+
+Each account state keeps, per feature, the raw count of every remembered value
+(``features``) and a count that decays by ``2 ** (-age / half_life)`` (``weights``,
+decayed lazily to ``decayed_at`` on every learn and on every read). A value whose
+decayed count falls below :data:`FORGET_BELOW` is forgotten, so a network the account
+left long ago is novel again. The peer group (``peer-signin``, keyed by the directory
+department) and the organisation (``org``/``signin``) count the accounts that currently
+remember each value.
 """
 
 from __future__ import annotations
 
-from chainwatch.baseline.book import BaselineBook
+from datetime import datetime
+
+from chainwatch.baseline.book import BaselineBook, State
 from chainwatch.baseline.counts import (
+    MAX_VALUES,
     Rarity,
-    increment,
+    decay_factor,
     org_prior,
     smoothed_probability,
     touch_days,
 )
+from chainwatch.baseline.network import address_group, learn_egress
 from chainwatch.events import Location, SignIn
 
-FEATURES = ("country", "network", "client", "os", "app")
+FEATURES = ("country", "network", "address_group", "client", "os", "app")
 # Not learned from a ``known_networks`` sign-in: a relay or VPN exit says nothing about
 # where the account usually is, and must not make the next home sign-in look far away.
-LOCATION_FEATURES = frozenset({"country", "network"})
+LOCATION_FEATURES = frozenset({"country", "network", "address_group"})
+FORGET_BELOW = 0.25  # a value seen once is forgotten after two half-lives
+# Other accounts a peer group needs before its share, not the organisation's, is the prior.
+PEER_MIN_MEMBERS = 3
+DEFAULT_HALF_LIFE_DAYS = 30.0
 
 
 def signin_features(event: SignIn) -> dict[str, str | None]:
@@ -35,33 +52,144 @@ def signin_features(event: SignIn) -> dict[str, str | None]:
     return {
         "country": location.country,
         "network": network,
+        "address_group": address_group(event.ip),
         "client": event.client.family,
         "os": event.client.os,
         "app": event.client.app,
     }
 
 
-def learn_signin(book: BaselineBook, event: SignIn) -> None:
-    """Add a successful sign-in to the account's and the organisation's baselines."""
+def peer_group(department: str | None) -> str | None:
+    """Return the peer-group key of a directory department: trimmed and lower-cased."""
+    if not department or not department.strip():
+        return None
+    return " ".join(department.split()).lower()
+
+
+def learn_signin(
+    book: BaselineBook,
+    event: SignIn,
+    *,
+    half_life_days: float = DEFAULT_HALF_LIFE_DAYS,
+    peer: str | None = None,
+) -> None:
+    """Add a successful sign-in to the account's, its peer group's and the org's baselines."""
     if not event.success:
         return
     user_state = book.edit("signin", event.user)
     org_state = book.edit("org", "signin")
     if not user_state:
         org_state["users"] = org_state.get("users", 0) + 1
+    _materialise_weights(user_state)
+    _move_to_peer(book, user_state, org_state, peer)
+    levels = _member_counts(book, user_state, org_state)
+
+    factor = decay_factor(user_state.get("decayed_at"), event.time, half_life_days)
+    _decay(user_state, factor, levels)
+    if event.time.isoformat() > user_state.get("decayed_at", ""):
+        user_state["decayed_at"] = event.time.isoformat()
+
     touch_days(user_state, event.time)
     user_state["n"] = user_state.get("n", 0) + 1
-    user_features = user_state.setdefault("features", {})
-    org_features = org_state.setdefault("features", {})
     labelled = event.location.network_label is not None
     for feature, value in signin_features(event).items():
         if value is None or (labelled and feature in LOCATION_FEATURES):
             continue
-        before = increment(user_features.setdefault(feature, {}), value)
-        if before == 0:
-            increment(org_features.setdefault(feature, {}), value)
+        _count_value(user_state, feature, value, levels)
+    if not labelled:
+        if event.location.country:
+            user_state["last_trusted"] = {
+                "time": event.time.isoformat(),
+                "country": event.location.country,
+            }
+        learn_egress(user_state, org_state, event.ip, signin_features(event)["network"])
     if event.ip and event.location.source == "record":
         learn_ip_location(book, event.ip, event.location)
+
+
+def _materialise_weights(user_state: State) -> None:
+    """Give a state saved before decay existed its decayed counts, equal to the raw ones."""
+    if "weights" in user_state or not user_state.get("features"):
+        return
+    user_state["weights"] = {
+        feature: {value: float(count) for value, count in counts.items()}
+        for feature, counts in user_state["features"].items()
+    }
+    user_state["decayed_at"] = user_state.get("last", "")
+
+
+def _member_counts(book: BaselineBook, user_state: State, org_state: State) -> list[dict]:
+    """Return the per-feature member counts the account contributes to (org, peer)."""
+    levels = [org_state.setdefault("features", {})]
+    peer = user_state.get("peer")
+    if peer:
+        levels.append(book.edit("peer-signin", peer).setdefault("features", {}))
+    return levels
+
+
+def _move_to_peer(
+    book: BaselineBook, user_state: State, org_state: State, peer: str | None
+) -> None:
+    """Move the account's remembered values from its old peer group to ``peer``."""
+    old = user_state.get("peer")
+    if peer is None or peer == old:
+        return
+    remembered = {
+        feature: list(values) for feature, values in user_state.get("weights", {}).items()
+    }
+    if old:
+        old_state = book.edit("peer-signin", old)
+        old_state["users"] = max(0, old_state.get("users", 0) - 1)
+        for feature, values in remembered.items():
+            for value in values:
+                _add_member(old_state.setdefault("features", {}), feature, value, -1)
+    new_state = book.edit("peer-signin", peer)
+    new_state["users"] = new_state.get("users", 0) + 1
+    for feature, values in remembered.items():
+        for value in values:
+            _add_member(new_state.setdefault("features", {}), feature, value, 1)
+    user_state["peer"] = peer
+
+
+def _add_member(level: dict, feature: str, value: str, by: int) -> None:
+    counts = level.setdefault(feature, {})
+    after = counts.get(value, 0) + by
+    if after > 0:
+        counts[value] = after
+    else:
+        counts.pop(value, None)
+
+
+def _decay(user_state: State, factor: float, levels: list[dict]) -> None:
+    """Multiply every decayed count by ``factor`` and forget values below the floor."""
+    if factor >= 1.0:
+        return
+    weights = user_state.get("weights", {})
+    for feature, values in weights.items():
+        for value in list(values):
+            values[value] *= factor
+            if values[value] < FORGET_BELOW:
+                _forget(user_state, feature, value, levels)
+
+
+def _forget(user_state: State, feature: str, value: str, levels: list[dict]) -> None:
+    user_state["weights"][feature].pop(value, None)
+    user_state.get("features", {}).get(feature, {}).pop(value, None)
+    for level in levels:
+        _add_member(level, feature, value, -1)
+
+
+def _count_value(user_state: State, feature: str, value: str, levels: list[dict]) -> None:
+    weights = user_state.setdefault("weights", {}).setdefault(feature, {})
+    counts = user_state.setdefault("features", {}).setdefault(feature, {})
+    if value not in weights:
+        for level in levels:
+            _add_member(level, feature, value, 1)
+    weights[value] = weights.get(value, 0.0) + 1.0
+    counts[value] = counts.get(value, 0) + 1
+    if len(weights) > MAX_VALUES:
+        faintest = min((v for v in weights if v != value), key=lambda v: weights[v])
+        _forget(user_state, feature, faintest, levels)
 
 
 def learn_ip_location(book: BaselineBook, ip: str, location: Location) -> None:
@@ -95,22 +223,76 @@ def signin_history(book: BaselineBook, user: str) -> tuple[int, int]:
     return state.get("n", 0), state.get("days", 0)
 
 
-def signin_rarities(book: BaselineBook, event: SignIn) -> list[Rarity]:
-    """Return how rare each known feature of ``event`` is for the account and the org."""
+def decayed_weights(
+    user_state: State, feature: str, now: datetime, half_life_days: float
+) -> dict[str, float]:
+    """Return the account's remembered values of ``feature`` with counts decayed to ``now``.
+
+    Values that decay below :data:`FORGET_BELOW` by ``now`` are left out. Pure: the state
+    is not changed.
+    """
+    stored = user_state.get("weights")
+    if stored is None:  # saved before decay existed
+        stored = {f: {v: float(c) for v, c in counts.items()}
+                  for f, counts in user_state.get("features", {}).items()}  # fmt: skip
+        since = user_state.get("last")
+    else:
+        since = user_state.get("decayed_at")
+    factor = decay_factor(since, now, half_life_days)
+    return {
+        value: weight * factor
+        for value, weight in stored.get(feature, {}).items()
+        if weight * factor >= FORGET_BELOW
+    }
+
+
+def signin_rarities(
+    book: BaselineBook, event: SignIn, half_life_days: float = DEFAULT_HALF_LIFE_DAYS
+) -> list[Rarity]:
+    """Return how rare each known feature of ``event`` is for the account.
+
+    A value the account remembers has probability ``(w + 2 * prior) / (W + 2)`` with its
+    decayed count ``w`` of all decayed counts ``W``. A value it does not remember has the
+    Good-Turing probability of any new value, ``P0 = (N1 + 1) / (N + 2)`` with ``N1`` the
+    remembered values seen exactly once and ``N`` their observations, times the prior.
+    The prior is the share of the peer group's other accounts with the value when the
+    group has at least :data:`PEER_MIN_MEMBERS` of them, else the organisation's share.
+    """
     user_state = book.get("signin", event.user) or {}
     org_state = book.get("org", "signin") or {}
     total = user_state.get("n", 0)
     days = user_state.get("days", 0)
-    members = org_state.get("users", 0)
+    stored = user_state.get("weights") or user_state.get("features", {})
+    org_members = max(org_state.get("users", 0) - (1 if total else 0), 0)
+    peer = user_state.get("peer")
+    peer_state = book.get("peer-signin", peer) if peer else None
     out: list[Rarity] = []
     for feature, value in signin_features(event).items():
         if value is None:
             continue
-        count = user_state.get("features", {}).get(feature, {}).get(value, 0)
-        members_with = org_state.get("features", {}).get(feature, {}).get(value, 0)
-        # Other members only: the account's own earlier use is already in ``count``.
-        others = members_with - (1 if count else 0)
-        prior = org_prior(others, max(members - (1 if total else 0), 0))
+        weights = decayed_weights(user_state, feature, event.time, half_life_days)
+        raw = user_state.get("features", {}).get(feature, {})
+        own = 1 if value in stored.get(feature, {}) else 0
+        org_others = org_state.get("features", {}).get(feature, {}).get(value, 0) - own
+        level, prior_count, prior_total = "organisation", org_others, org_members
+        if peer_state:
+            peer_members = max(peer_state.get("users", 0) - 1, 0)
+            if peer_members >= PEER_MIN_MEMBERS:
+                peer_with = peer_state.get("features", {}).get(feature, {}).get(value, 0)
+                level = f"peer group {peer!r}"
+                prior_count, prior_total = max(peer_with - own, 0), peer_members
+        prior = org_prior(max(prior_count, 0), prior_total)
+        weight = weights.get(value, 0.0)
+        weight_total = sum(weights.values())
+        remembered = sum(raw.get(v, 0) for v in weights)
+        singletons = sum(1 for v in weights if raw.get(v, 0) == 1)
+        unseen = (singletons + 1) / (remembered + 2)
+        if weight > 0:
+            probability = smoothed_probability(weight, weight_total, prior)
+            count = raw.get(value, 0)
+        else:
+            probability = unseen * prior
+            count = 0
         out.append(
             Rarity(
                 feature=feature,
@@ -118,9 +300,17 @@ def signin_rarities(book: BaselineBook, event: SignIn) -> list[Rarity]:
                 entity_count=count,
                 entity_total=total,
                 entity_days=days,
-                org_count=others,
-                org_total=max(members - (1 if total else 0), 0),
-                probability=smoothed_probability(count, total, prior),
+                org_count=max(org_others, 0),
+                org_total=org_members,
+                probability=probability,
+                entity_weight=weight,
+                entity_weight_total=weight_total,
+                prior_level=level,
+                prior_count=max(prior_count, 0),
+                prior_total=prior_total,
+                unseen_probability=unseen,
+                singletons=singletons,
+                remembered=remembered,
             )
         )
     return out

@@ -4,7 +4,9 @@ Events must arrive in event-time order. For each event every model whose kinds m
 scores it against the state as it was before the event, so no score ever sees the
 event itself or anything later. Then the engine records the context composite models
 look back on, and learns the event into the baselines unless a model judged it
-suspicious (score at or above :data:`LEARN_BELOW`).
+suspicious (score at or above :data:`LEARN_BELOW`) or its account is protected: a
+detection at or above that score protects its account's baselines for 14 days
+(:mod:`chainwatch.baseline.protect`).
 """
 
 from __future__ import annotations
@@ -16,8 +18,14 @@ from chainwatch.baseline.adoption import learn_adoption
 from chainwatch.baseline.book import BaselineBook
 from chainwatch.baseline.context import flag, remember
 from chainwatch.baseline.counts import touch_days
+from chainwatch.baseline.protect import protect, protected_until
 from chainwatch.baseline.sender import learn_message
-from chainwatch.baseline.signin import learn_ip_location, learn_signin, learned_location
+from chainwatch.baseline.signin import (
+    learn_ip_location,
+    learn_signin,
+    learned_location,
+    peer_group,
+)
 from chainwatch.baseline.volume import learn_items_read, learn_sent, taint_hour
 from chainwatch.detect.base import Detection, Model
 from chainwatch.detect.file_access import UnusualFileAccessAfterUnusualLogin
@@ -33,6 +41,7 @@ from chainwatch.detect.outbound import (
     sent_by_account,
 )
 from chainwatch.detect.unusual_signin import UnusualSignIn
+from chainwatch.directory import Directory
 from chainwatch.events import EmailMessage, Event, FileAccess, MailboxRuleChange, SignIn
 from chainwatch.settings import Settings
 
@@ -61,9 +70,13 @@ VOLUME_MODELS = {
 class Engine:
     """Runs every model over a time-ordered stream of enriched events."""
 
-    def __init__(self, settings: Settings, book: BaselineBook) -> None:
+    def __init__(
+        self, settings: Settings, book: BaselineBook, directory: Directory | None = None
+    ) -> None:
         self.settings = settings
         self.book = book
+        # Departments from the directory are the peer groups of the sign-in baselines.
+        self.directory = directory or Directory()
         self.models = [cls(settings=settings) for cls in MODELS]
         self.detections: dict[str, Detection] = {}
         self.events_seen = 0
@@ -83,7 +96,13 @@ class Engine:
         new = [d for d in (self._fold_repeat(d) for d in found) if d is not None]
         self._remember_context(event, found)
         suspicious = any(d.score >= LEARN_BELOW for d in found)
-        self._learn(event, suspicious, found)
+        for detection in found:
+            if detection.score >= LEARN_BELOW:
+                protect(self.book, detection.account, detection.time, detection.detection_id)
+        protected = protected_until(self.book, _account_of(event), event.time) is not None
+        self._learn(event, suspicious or protected, found)
+        if protected:
+            self._keep_out_of_volume(event)
         return new
 
     def _with_learned_location(self, event: Event) -> Event:
@@ -187,7 +206,12 @@ class Engine:
             if event.ip and event.location.source == "record":
                 learn_ip_location(self.book, event.ip, event.location)
             if not suspicious:
-                learn_signin(self.book, event)
+                learn_signin(
+                    self.book,
+                    event,
+                    half_life_days=self.settings.half_life_days,
+                    peer=self._peer_of(event.user),
+                )
             return
         if isinstance(event, FileAccess):
             learn_items_read(self.book, event.user, event.time, event.item_count)
@@ -207,3 +231,26 @@ class Engine:
             namespace = VOLUME_MODELS.get(detection.model)
             if namespace and detection.score >= LEARN_BELOW:
                 taint_hour(self.book, namespace, detection.account)
+
+    def _peer_of(self, account: str) -> str | None:
+        entry = self.directory.entry(account)
+        return peer_group(entry.department) if entry else None
+
+    def _keep_out_of_volume(self, event: Event) -> None:
+        """Keep a protected account's current hour out of its volume history."""
+        if isinstance(event, FileAccess):
+            taint_hour(self.book, "file-volume", event.user)
+            return
+        sent = sent_by_account(event)
+        if sent is not None:
+            taint_hour(self.book, "outbound", sent[0])
+
+
+def _account_of(event: Event) -> str | None:
+    """Return the organisation account whose baselines ``event`` would teach."""
+    if isinstance(event, SignIn | FileAccess):
+        return event.user
+    if isinstance(event, MailboxRuleChange):
+        return event.mailbox
+    sent = sent_by_account(event)
+    return sent[0] if sent is not None else None

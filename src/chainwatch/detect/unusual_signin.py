@@ -12,27 +12,59 @@ from typing import ClassVar
 
 from chainwatch.baseline.book import BaselineBook
 from chainwatch.baseline.context import flagged
-from chainwatch.baseline.signin import signin_history, signin_rarities
+from chainwatch.baseline.counts import Rarity
+from chainwatch.baseline.learning import learning_state
+from chainwatch.baseline.network import egress_of
+from chainwatch.baseline.signin import LOCATION_FEATURES, signin_history, signin_rarities
+from chainwatch.baseline.travel import trip_between
 from chainwatch.detect.base import Detection, Model, TriageGuide, noisy_or
 from chainwatch.events import Event, SignIn
 
-# How much a never-seen value of each feature says about a takeover.
-FEATURE_WEIGHTS = {"country": 0.75, "network": 0.65, "client": 0.35, "os": 0.25, "app": 0.1}
+# How much a never-seen value of each feature says about a takeover. The address group
+# counts only when the sign-in has no ASN, because the ASN is the main network feature.
+FEATURE_WEIGHTS = {
+    "country": 0.75,
+    "network": 0.65,
+    "address_group": 0.35,
+    "client": 0.35,
+    "os": 0.25,
+    "app": 0.1,
+}
 FLAGGED_NETWORK_WEIGHT = 0.85
+# Alone it stays below the context floor (50): a VPN that is not in known_networks also
+# jumps between countries.
+IMPOSSIBLE_TRAVEL_WEIGHT = 0.45
+# A new country reached by a plausible flight is weaker evidence. Most takeovers come
+# hours or days after the user's last sign-in and so are plausible trips too, which is
+# why the reduction is small.
+PLAUSIBLE_TRIP_FACTOR = 0.8
 
 
 @dataclass
 class UnusualSignIn(Model):
     name: ClassVar[str] = "unusual-sign-in"
     scoring: ClassVar[str] = (
-        "Each feature (country, network, client, OS, app) gets the probability of its value for "
-        "this account: a Bayesian estimate shrunk towards the share of other users with that "
-        "value. A value that is new, or below 5%, contributes weight x (1 - p) x 1/(1 + "
-        "others/2), where others counts the other users who have used it. Weights: country 0.75, "
-        "network 0.65, client 0.35, OS 0.25, app 0.1. A network or address that another account's "
-        "unusual sign-in used adds 0.85. Contributions combine by noisy-OR, 1 - prod(1 - w). "
-        "Accounts with fewer than `detection.min_history` successful sign-ins, failed sign-ins, "
-        "and sign-ins from a `known_networks` label are not scored."
+        "Each feature (country, network, address group, client, OS, app) gets the probability "
+        "of its value for this account. Counts decay by 2^(-age/half-life) "
+        "(`detection.half_life_days`, default 30) and a value whose decayed count falls below "
+        "0.25 is forgotten. A remembered value has p = (w + 2 x prior) / (W + 2), w its decayed "
+        "count and W all decayed counts. The prior is the share of the peer group's other "
+        "accounts (directory department, at least 3 of them) with that value, else the "
+        "organisation's share, both (k + 0.5) / (m + 1). A value below 5% contributes weight x "
+        "(1 - p) x 1/(1 + others/2), where others counts the other users who have used it. A "
+        "value the account does not remember contributes weight x (1 - P0) x 1/(1 + others/2), "
+        "where P0 = (N1 + 1) / (N + 2) is the Good-Turing probability of any new value: N1 "
+        "remembered values seen exactly once, N their sign-ins. Weights: country 0.75, network "
+        "0.65, address group (/24 or /64, only when the ASN is unknown) 0.35, client 0.35, OS "
+        "0.25, app 0.1. Travel from the country of the last trusted sign-in: the distance "
+        "between country centres less both countries' radii, over the hours between them; "
+        "above 900 km/h adds 0.45, and a new country reachable by a flight plus 3 hours "
+        "has its weight x 0.8. A network or address that another account's unusual sign-in "
+        "used adds 0.85. Contributions combine by noisy-OR, 1 - prod(1 - w). Accounts with "
+        "fewer than `detection.min_history` successful sign-ins, failed sign-ins, sign-ins "
+        "from a `known_networks` label are not scored; sign-ins through the organisation's "
+        "egress (a /24 or /48 used by at least 20 accounts, or by 10% of them and at least "
+        "5) are scored on the client features only."
     )
     title: ClassVar[str] = "Unusual sign-in"
     stage: ClassVar[str] = "sign-in"
@@ -65,19 +97,39 @@ class UnusualSignIn(Model):
         if total < self.settings.min_history:
             return None
 
+        half_life = self.settings.half_life_days
+        user_state = state.get("signin", event.user) or {}
+        egress = egress_of(state, event.ip, _network_key(event))
+        own_network = egress is not None and egress.is_organisation_network
+        trip = None
+        if not own_network:
+            trip = trip_between(user_state.get("last_trusted"), event.location.country, event.time)
+        rarities = signin_rarities(state, event, half_life)
+        has_asn = any(r.feature == "network" for r in rarities)
+
         terms: list[float] = []
         reasons: list[str] = []
-        for rarity in signin_rarities(state, event):
-            org_factor = 1.0 / (1.0 + rarity.org_count / 2.0)
-            term = FEATURE_WEIGHTS[rarity.feature] * (1.0 - rarity.probability) * org_factor
-            if rarity.novel or rarity.probability < 0.05:
-                terms.append(term)
-                reasons.append(rarity.describe())
+        for rarity in rarities:
+            if own_network and rarity.feature in LOCATION_FEATURES:
+                continue
+            if rarity.feature == "address_group" and has_asn:
+                continue
+            term = _feature_term(rarity)
+            if term is None:
+                continue
+            reasons.append(rarity.describe())
+            if rarity.feature == "country" and rarity.novel and trip and trip.plausible_flight:
+                term *= PLAUSIBLE_TRIP_FACTOR
+                reasons.append(f"plausible trip, country weight x {PLAUSIBLE_TRIP_FACTOR}: "
+                               + trip.describe())  # fmt: skip
+            terms.append(term)
+        if trip is not None and trip.impossible:
+            terms.append(IMPOSSIBLE_TRAVEL_WEIGHT)
+            reasons.append("impossible travel: " + trip.describe())
 
         network = _network_key(event)
-        shared = flagged(state, "flagged-network", network) or flagged(
-            state, "flagged-ip", event.ip
-        )
+        shared = None if own_network else flagged(state, "flagged-network", network)
+        shared = shared or flagged(state, "flagged-ip", event.ip)
         if shared and event.user not in shared.get("accounts", []):
             terms.append(FLAGGED_NETWORK_WEIGHT)
             reasons.append(
@@ -86,6 +138,13 @@ class UnusualSignIn(Model):
             )
         if not terms:
             return None
+        if own_network and egress is not None:
+            reasons.append(egress.describe() + "; location not scored")
+        baseline = learning_state(user_state, event.time, self.settings.min_history, half_life)
+        reasons.append(
+            f"baseline {baseline}, half-life {half_life:g} days"
+            + (f", peer group {user_state['peer']!r}" if user_state.get("peer") else "")
+        )
 
         value = 100 * noisy_or(*terms)
         where = ", ".join(v for v in (event.location.country, network, event.client.family) if v)
@@ -102,6 +161,18 @@ class UnusualSignIn(Model):
                 *([("network", network)] if network else []),
             ],
         )
+
+
+def _feature_term(rarity: Rarity) -> float | None:
+    """Return a feature's contribution, or ``None`` when its value is not unusual."""
+    org_factor = 1.0 / (1.0 + rarity.org_count / 2.0)
+    weight = FEATURE_WEIGHTS[rarity.feature]
+    if rarity.novel:
+        unseen = rarity.unseen_probability or 0.0
+        return weight * (1.0 - unseen) * org_factor
+    if rarity.probability < 0.05:
+        return weight * (1.0 - rarity.probability) * org_factor
+    return None
 
 
 def _network_key(event: SignIn) -> str | None:
