@@ -1,8 +1,10 @@
-"""A seeded sample tenant: a Microsoft 365 export with one vendor-email-compromise chain.
+"""A seeded sample tenant: a Microsoft 365 export with one labelled scenario.
 
 :func:`simulate_tenant` writes ``data/`` (the export files), ``truth.json`` (the ground
 truth) and ``chainwatch.toml`` (the settings an analyst would have). The same arguments
-always produce byte-identical files. ``docs/sample.md`` describes the content.
+always produce byte-identical files. The default scenario, ``vendor-hijack``, injects one
+vendor-email-compromise chain; :data:`chainwatch.simulate.scenarios.SCENARIOS` lists the
+attack variants and benign stress cases. ``docs/sample.md`` describes the content.
 """
 
 from __future__ import annotations
@@ -10,19 +12,24 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+from chainwatch.simulate.attack import ATTACK_STYLES, AttackRecord, run_attack
+from chainwatch.simulate.benign import plan_benign, run_benign
 from chainwatch.simulate.lookalikes import add_lookalikes, plan_lookalikes
 from chainwatch.simulate.mailformat import render_message, write_maildir
+from chainwatch.simulate.payment import run_payment_change
 from chainwatch.simulate.records import Message
 from chainwatch.simulate.routine import run_routine
+from chainwatch.simulate.scenarios import DEFAULT_SCENARIO, SCENARIOS, Scenario, get_scenario
 from chainwatch.simulate.storyline import (
     ATTACKER_NG_IP,
     ATTACKER_US_IP,
     ChainPlan,
     ChainRecord,
+    chain_day,
     chain_truth,
     plan_chain,
     run_chain,
@@ -37,16 +44,32 @@ from chainwatch.simulate.tenant import (
     build_tenant,
     make_uuid,
 )
+from chainwatch.simulate.truth import (
+    PAYMENT_CHANGE_SCENARIOS,
+    attack_truth,
+    benign_truth,
+    portal_week,
+    scenario_labels,
+)
 from chainwatch.simulate.world import World
 from chainwatch.simulate.writers import (
     week_label,
     write_audit,
+    write_directory_audit,
     write_journal,
     write_sign_ins,
     write_trace,
 )
 
-__all__ = ["MIN_DAYS", "MIN_MAILBOXES", "SimulationResult", "simulate_tenant"]
+__all__ = [
+    "MIN_DAYS",
+    "MIN_MAILBOXES",
+    "SCENARIOS",
+    "Scenario",
+    "SimulationResult",
+    "portal_week",
+    "simulate_tenant",
+]
 
 MIN_MAILBOXES = 50
 MIN_DAYS = 28
@@ -66,6 +89,7 @@ class SimulationResult:
     sign_ins: int
     audit_records: int
     compromised_accounts: tuple[str, ...]
+    scenario: str = DEFAULT_SCENARIO
 
 
 def simulate_tenant(
@@ -75,13 +99,16 @@ def simulate_tenant(
     mailboxes: int = 120,
     days: int = 42,
     start: date = date(2026, 9, 21),
+    scenario: str = DEFAULT_SCENARIO,
 ) -> SimulationResult:
-    """Write a simulated tenant export with one injected chain under ``out_dir``.
+    """Write a simulated tenant export with one labelled scenario under ``out_dir``.
 
-    Raises ``ValueError`` when ``mailboxes`` < 50 or ``days`` < 28, which the chain and
-    the baselines before it need, and ``FileExistsError`` when ``out_dir/data`` already
-    contains files, so an earlier export is never mixed in or overwritten.
+    Raises ``ValueError`` for an unknown ``scenario``, or when ``mailboxes`` < 50 or
+    ``days`` < 28, which the chain and the baselines before it need, and
+    ``FileExistsError`` when ``out_dir/data`` already contains files, so an earlier
+    export is never mixed in or overwritten.
     """
+    labelled = get_scenario(scenario)
     if mailboxes < MIN_MAILBOXES:
         raise ValueError(
             f"mailboxes must be at least {MIN_MAILBOXES} so the chain can spread, got {mailboxes}"
@@ -100,16 +127,29 @@ def simulate_tenant(
     world = World(build_tenant(_seeded(seed, "tenant"), mailboxes), start, days, seed)
     plan = plan_chain(world, world.rng("plan-chain"))
     plan_lookalikes(world, world.rng("plan-lookalikes"))
+    if labelled.kind == "benign":
+        plan_benign(world, labelled.name, world.rng("plan-scenario"))
+    style = ATTACK_STYLES.get(labelled.name)
+    if style is not None:
+        plan.d0 = chain_day(world, style.d0_share)
     run_routine(world)
     lookalikes = add_lookalikes(world)
-    chain = run_chain(world, plan)
+    chain = _run_scenario(world, plan, labelled, lookalikes)
 
     rendered = _render_all(world.timeline.messages)
-    files = _write_data(world, plan, chain, data_dir, rendered)
-    reported = _write_reported(data_dir, plan, chain, rendered)
-    files.append(reported)
+    files = _write_data(world, plan, data_dir, rendered)
+    reported = None
+    if chain is not None:
+        reported = _write_reported(data_dir, chain, rendered)
+        files.append(reported)
 
-    truth = _truth(world, plan, chain, lookalikes, data_dir, reported)
+    if isinstance(chain, AttackRecord):
+        truth = attack_truth(world, plan, chain, labelled, lookalikes, data_dir, reported)
+    elif chain is not None and reported is not None:
+        truth = _truth(world, plan, chain, lookalikes, data_dir, reported)
+    else:
+        truth = benign_truth(world, plan, lookalikes, data_dir)
+    truth.update(scenario_labels(labelled, chain))
     truth_path = out_dir / "truth.json"
     truth_path.write_bytes((json.dumps(truth, indent=2) + "\n").encode("utf-8"))
     settings_path = out_dir / "chainwatch.toml"
@@ -126,6 +166,7 @@ def simulate_tenant(
         sign_ins=len(world.timeline.sign_ins),
         audit_records=len(world.timeline.audit),
         compromised_accounts=tuple(truth["compromised_accounts"]),
+        scenario=labelled.name,
     )
 
 
@@ -142,15 +183,24 @@ def _render_all(messages: list[Message]) -> dict[str, tuple[Message, bytes]]:
     return rendered
 
 
-def portal_week(world: World) -> str:
-    """Return the week written as a Purview portal CSV: the period's second week."""
-    return week_label(world.start + timedelta(days=7))
+def _run_scenario(
+    world: World, plan: ChainPlan, labelled: Scenario, lookalikes: list[dict[str, Any]]
+) -> ChainRecord | None:
+    """Inject the scenario's activity; return the chain record, or None for a benign one."""
+    if labelled.name == DEFAULT_SCENARIO:
+        return run_chain(world, plan)
+    if labelled.name in PAYMENT_CHANGE_SCENARIOS:
+        reply_to = labelled.name == "payment-change-reply-to"
+        return run_payment_change(world, plan, reply_to=reply_to)
+    if labelled.name in ATTACK_STYLES:
+        return run_attack(world, plan, ATTACK_STYLES[labelled.name])
+    lookalikes += run_benign(world, labelled.name, world.rng("scenario"))
+    return None
 
 
 def _write_data(
     world: World,
     plan: ChainPlan,
-    chain: ChainRecord,
     data_dir: Path,
     rendered: dict[str, tuple[Message, bytes]],
 ) -> list[Path]:
@@ -164,6 +214,9 @@ def _write_data(
     files += write_sign_ins(data_dir, timeline.sign_ins)
     files += write_trace(data_dir, timeline.messages, runspaces, lambda: make_uuid(id_rng))
     files += write_journal(data_dir, list(rendered.values()))
+    if timeline.directory_audit:
+        organisation = world.tenant.organisation_id
+        files += write_directory_audit(data_dir, timeline.directory_audit, organisation)
 
     sender = plan.patient_zero.address
     sent = sorted(
@@ -175,11 +228,13 @@ def _write_data(
 
 
 def _write_reported(
-    data_dir: Path, plan: ChainPlan, chain: ChainRecord, rendered: dict[str, tuple[Message, bytes]]
+    data_dir: Path, chain: ChainRecord, rendered: dict[str, tuple[Message, bytes]]
 ) -> Path:
+    """Write the origin message as the .eml its last recipient reported."""
     assert chain.origin is not None
-    reporter = plan.lure_recipients[-1].address.split("@")[0]
-    path = data_dir / "mail" / "reported" / f"{reporter}-remittance-advice.eml"
+    reporter = chain.origin.to[-1].address.split("@")[0]
+    topic = "bank-details-change" if chain.origin.in_reply_to else "remittance-advice"
+    path = data_dir / "mail" / "reported" / f"{reporter}-{topic}.eml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(rendered[chain.origin.message_id][1])
     return path
@@ -193,6 +248,7 @@ def _truth(
     data_dir: Path,
     reported: Path,
 ) -> dict[str, Any]:
+    """Return truth.json for the default scenario, without the scenario labels."""
     assert chain.origin is not None
     sender = plan.patient_zero.address
     return {

@@ -8,6 +8,7 @@ transfer encoding is valid. Lines end in LF, as mbox and Maildir files use.
 
 from __future__ import annotations
 
+import base64
 import html
 import re
 from datetime import UTC, datetime, timedelta, timezone
@@ -77,10 +78,13 @@ def render_message(message: Message) -> bytes:
         f"Date: {_header_date(message.time, message.sender_utc_offset_minutes)}",
         f"Message-ID: <{message.message_id}>",
     ]
+    if message.reply_to is not None:
+        headers.append(f"Reply-To: {formataddr((message.reply_to.name, message.reply_to.address))}")
     if message.in_reply_to:
+        references = " ".join(f"<{m}>" for m in (*message.references, message.in_reply_to))
         headers += [
             f"In-Reply-To: <{message.in_reply_to}>",
-            f"References: <{message.in_reply_to}>",
+            f"References: {references}",
         ]
     if message.unsubscribe_url:
         headers += [
@@ -88,10 +92,12 @@ def render_message(message: Message) -> bytes:
             "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
             "Precedence: bulk",
         ]
-    headers += [
-        "MIME-Version: 1.0",
-        f'Content-Type: multipart/alternative; boundary="{boundary}"',
-    ]
+    headers.append("MIME-Version: 1.0")
+    if message.attachments:
+        mixed = f"=_mixed_{message.message_id.split('@')[0][:24]}"
+        headers.append(f'Content-Type: multipart/mixed; boundary="{mixed}"')
+    else:
+        headers.append(f'Content-Type: multipart/alternative; boundary="{boundary}"')
 
     text = "\n\n".join(message.paragraphs)
     if message.links:
@@ -103,11 +109,7 @@ def render_message(message: Message) -> bytes:
         f'<p><a href="{html.escape(url)}">{html.escape(anchor)}</a></p>\n'
         for url, anchor in message.links
     )
-    parts = [
-        "\n".join(headers),
-        "",
-        "This is a multi-part message in MIME format.",
-        "",
+    alternative = [
         f"--{boundary}",
         'Content-Type: text/plain; charset="us-ascii"',
         "Content-Transfer-Encoding: 7bit",
@@ -123,7 +125,36 @@ def render_message(message: Message) -> bytes:
         f"--{boundary}--",
         "",
     ]
+    preamble = ["\n".join(headers), "", "This is a multi-part message in MIME format.", ""]
+    if message.attachments:
+        parts = [
+            *preamble,
+            f"--{mixed}",
+            f'Content-Type: multipart/alternative; boundary="{boundary}"',
+            "",
+            *alternative,
+            *_attachment_parts(message, mixed),
+        ]
+    else:
+        parts = [*preamble, *alternative]
     return "\n".join(parts).encode("ascii")
+
+
+def _attachment_parts(message: Message, boundary: str) -> list[str]:
+    """Return the MIME lines of each attachment, base64 in 76-character lines, and the end."""
+    lines: list[str] = []
+    for attachment in message.attachments:
+        encoded = base64.b64encode(attachment.data).decode("ascii")
+        lines += [
+            f"--{boundary}",
+            f'Content-Type: {attachment.content_type}; name="{attachment.filename}"',
+            f'Content-Disposition: attachment; filename="{attachment.filename}"',
+            "Content-Transfer-Encoding: base64",
+            "",
+            *(encoded[i : i + 76] for i in range(0, len(encoded), 76)),
+            "",
+        ]
+    return [*lines, f"--{boundary}--", ""]
 
 
 def asctime(moment: datetime) -> str:

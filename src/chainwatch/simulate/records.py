@@ -9,6 +9,7 @@ a Maildir or a reported .eml.
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +23,15 @@ INVALID_PASSWORD = 50126
 def audit_time(moment: datetime) -> str:
     """Format a UTC time as UAL ``CreationTime``: ISO 8601 without a zone."""
     return moment.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file attached to a message, rendered base64-encoded."""
+
+    filename: str
+    content_type: str
+    data: bytes
 
 
 @dataclass
@@ -47,6 +57,9 @@ class Message:
     unsubscribe_url: str | None = None
     in_reply_to: str | None = None
     size: int = 0  # filled in when rendered
+    attachments: tuple[Attachment, ...] = ()
+    reply_to: Mailbox | None = None
+    references: tuple[str, ...] = ()  # Message-IDs before in_reply_to, oldest first
 
     @property
     def recipients(self) -> tuple[Mailbox, ...]:
@@ -60,6 +73,9 @@ class Timeline:
     messages: list[Message] = field(default_factory=list)
     sign_ins: list[dict[str, Any]] = field(default_factory=list)
     audit: list[dict[str, Any]] = field(default_factory=list)
+    # Entra ID audit log records (Graph ``directoryAudit`` shape), written as Azure Monitor
+    # diagnostic records.
+    directory_audit: list[dict[str, Any]] = field(default_factory=list)
 
 
 class RecordFactory:
@@ -85,6 +101,7 @@ class RecordFactory:
         interactive: bool = True,
         error_code: int = 0,
         correlation_id: str | None = None,
+        resource: str = "Office 365 Exchange Online",
     ) -> dict[str, Any]:
         """Append a Graph beta ``signIn`` object and, for interactive attempts, its UAL record."""
         failure = "Other." if error_code == 0 else "Invalid username or password."
@@ -102,7 +119,7 @@ class RecordFactory:
             "correlationId": correlation_id or self.new_id(),
             "userAgent": client.user_agent,
             "autonomousSystemNumber": network.asn,
-            "resourceDisplayName": "Office 365 Exchange Online",
+            "resourceDisplayName": resource,
             "status": {"errorCode": error_code, "failureReason": failure},
             "location": {
                 "city": network.city,
@@ -196,10 +213,24 @@ class RecordFactory:
         return record
 
     def mail_items_accessed(
-        self, moment: datetime, user: str, ip: str, message_ids: list[str], client_info: str
+        self,
+        moment: datetime,
+        user: str,
+        ip: str,
+        message_ids: list[str],
+        client_info: str,
+        *,
+        client_app_id: str | None = None,
     ) -> dict[str, Any]:
-        """Append a ``MailItemsAccessed`` Bind record listing the Inbox items read."""
+        """Append a ``MailItemsAccessed`` Bind record listing the Inbox items read.
+
+        ``client_app_id`` is the application that read the mail on the user's behalf, as
+        Exchange logs for Graph or EWS access with a delegated token.
+        """
         record = self._base(moment, "MailItemsAccessed", 50, user, ip, "Exchange")
+        if client_app_id is not None:
+            record["AppId"] = client_app_id
+            record["ClientAppId"] = client_app_id
         record.update(
             {
                 # Real records name the address ClientIPAddress; ClientIP is kept as well
@@ -268,6 +299,186 @@ class RecordFactory:
         parameters += [("Name", rule_name), *conditions, *actions]
         object_id = f"{ORG_DOMAIN}/{user.split('@')[0]}\\{rule_name}"
         return self.exchange_cmdlet(moment, user, ip, "New-InboxRule", object_id, parameters)
+
+    def update_inbox_rules(
+        self,
+        moment: datetime,
+        user: str,
+        ip: str,
+        rule_name: str,
+        condition: str,
+        actions: list[dict[str, str]],
+    ) -> dict[str, Any]:
+        """Append an ``UpdateInboxRules`` record: a rule saved from Outlook for Windows.
+
+        ``condition`` is the bracketed restriction text Exchange logs as ``RuleCondition``,
+        and ``actions`` become the ``RuleActions`` JSON string.
+        """
+        record = self._base(moment, "UpdateInboxRules", 2, user, ip, "Exchange")
+        record.update(
+            {
+                "ClientIPAddress": ip,
+                "ClientInfoString": "Client=MSExchangeRPC",
+                "ClientProcessName": "OUTLOOK.EXE",
+                "ClientVersion": "16.0.17928.20114",
+                "ExternalAccess": False,
+                "LogonType": 0,
+                "MailboxOwnerUPN": user,
+                "OperationProperties": [
+                    {"Name": "RuleOperation", "Value": "AddMailboxRule"},
+                    {"Name": "RuleId", "Value": str(-self.rng.getrandbits(62))},
+                    {"Name": "RuleState", "Value": "Enabled, ExitAfterExecution"},
+                    {"Name": "RuleCondition", "Value": condition},
+                    {"Name": "RuleName", "Value": rule_name},
+                    {"Name": "RuleProvider", "Value": "RuleOrganizer"},
+                    {"Name": "RuleActions", "Value": json.dumps(actions)},
+                ],
+            }
+        )
+        self.timeline.audit.append(record)
+        return record
+
+    def mail_items_deleted(
+        self,
+        moment: datetime,
+        user: str,
+        ip: str,
+        operation: str,
+        folder: str,
+        items: list[tuple[str, str]],
+    ) -> dict[str, Any]:
+        """Append a ``SoftDelete``, ``HardDelete`` or ``MoveToDeletedItems`` record.
+
+        ``items`` are ``(Message-ID, subject)`` pairs, all from ``folder`` (``\\Sent Items``).
+        """
+        record = self._base(moment, operation, 3, user, ip, "Exchange")
+        folder_id = f"{self.rng.getrandbits(128):032X}"
+        record.update(
+            {
+                "ClientIPAddress": ip,
+                "ClientInfoString": "Client=OWA;Action=ViaProxy",
+                "ExternalAccess": False,
+                "LogonType": 0,
+                "MailboxOwnerUPN": user,
+                "CrossMailboxOperation": False,
+                "Folder": {"Id": folder_id, "Path": folder},
+                "AffectedItems": [
+                    {
+                        "Id": f"{self.rng.getrandbits(192):048X}",
+                        "InternetMessageId": f"<{message_id}>",
+                        "ParentFolder": {"Id": folder_id, "Path": folder},
+                        "Subject": subject,
+                    }
+                    for message_id, subject in items
+                ],
+            }
+        )
+        self.timeline.audit.append(record)
+        return record
+
+    def consent(
+        self,
+        moment: datetime,
+        user: Mailbox,
+        user_id: str,
+        ip: str,
+        app_name: str,
+        app_id: str,
+        scope: str,
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Append a user's consent to an application to the UAL and the Entra audit log.
+
+        Returns the UAL ``Consent to application.`` record and the Graph ``directoryAudit``
+        record of the same consent.
+        """
+        service_principal_id = self.new_id()
+        resource_id = self.new_id()
+        permissions = (
+            f"[] => [[Id: {self.rng.getrandbits(160):040x}, ClientId: {service_principal_id}, "
+            f"PrincipalId: {user_id}, ResourceId: {resource_id}, ConsentType: Principal, "
+            f"Scope:  {scope}, CreatedDateTime: , LastModifiedDateTime ]]; "
+        )
+        modified = [
+            ("ConsentContext.IsAdminConsent", "False"),
+            ("ConsentContext.IsAppOnly", "False"),
+            ("ConsentContext.OnBehalfOfAll", "False"),
+            ("ConsentContext.Tags", "WindowsAzureActiveDirectoryIntegratedApp"),
+            ("ConsentAction.Permissions", permissions),
+            ("TargetId.ServicePrincipalNames", app_id),
+        ]
+        record = self._base(moment, "Consent to application.", 8, user.address, ip, "")
+        record.update(
+            {
+                "ResultStatus": "Success",
+                "UserKey": f"{user_id}@{ORG_DOMAIN}",
+                "Workload": "AzureActiveDirectory",
+                "ObjectId": app_id,
+                "AzureActiveDirectoryEventType": 1,
+                "ExtendedProperties": [
+                    {
+                        "Name": "additionalDetails",
+                        "Value": json.dumps({"User-Agent": "EvoSTS", "AppId": app_id}),
+                    },
+                    {"Name": "extendedAuditEventCategory", "Value": "ServicePrincipal"},
+                ],
+                "ModifiedProperties": [
+                    {"Name": n, "NewValue": v, "OldValue": ""} for n, v in modified
+                ],
+                "Actor": [
+                    {"ID": user.address, "Type": 5},
+                    {"ID": f"User_{user_id}", "Type": 2},
+                    {"ID": user_id, "Type": 2},
+                    {"ID": "User", "Type": 2},
+                ],
+                "Target": [
+                    {"ID": f"ServicePrincipal_{service_principal_id}", "Type": 2},
+                    {"ID": service_principal_id, "Type": 2},
+                    {"ID": "ServicePrincipal", "Type": 2},
+                    {"ID": app_name, "Type": 1},
+                    {"ID": app_id, "Type": 2},
+                    {"ID": app_id, "Type": 4},
+                ],
+            }
+        )
+        self.timeline.audit.append(record)
+
+        audit = {
+            "id": f"Directory_{self.new_id()}",
+            "category": "ApplicationManagement",
+            "correlationId": self.new_id(),
+            "result": "success",
+            "resultReason": "",
+            "activityDisplayName": "Consent to application",
+            "activityDateTime": moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "loggedByService": "Core Directory",
+            "operationType": "Assign",
+            "initiatedBy": {
+                "user": {
+                    "id": user_id,
+                    "displayName": None,
+                    "userPrincipalName": user.address,
+                    "ipAddress": ip,
+                },
+                "app": None,
+            },
+            "targetResources": [
+                {
+                    "id": service_principal_id,
+                    "displayName": app_name,
+                    "type": "ServicePrincipal",
+                    "modifiedProperties": [
+                        {"displayName": n, "oldValue": None, "newValue": json.dumps(v)}
+                        for n, v in modified
+                    ],
+                }
+            ],
+            "additionalDetails": [
+                {"key": "User-Agent", "value": "EvoSTS"},
+                {"key": "AppId", "value": app_id},
+            ],
+        }
+        self.timeline.directory_audit.append(audit)
+        return record, audit
 
 
 # Application ids as Entra ID reports them for these first-party apps.

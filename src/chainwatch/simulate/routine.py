@@ -76,9 +76,15 @@ def plan_sessions(world: World, person: Person, day: date, rng: random.Random) -
         client = rng.choice(person.desk_clients)
         if day.weekday() in person.office_weekdays:
             sessions.append(Session(start, end, rng.choice(OFFICE_IPS), OFFICE, client))
+        elif person.address in world.egress:
+            network, ips = world.egress[person.address]
+            sessions.append(Session(start, end, rng.choice(ips), network, client))
         elif person.vpn_user and rng.random() < 0.7:
             ip = rng.choice(CORPORATE_VPN_IPS)
             sessions.append(Session(start, end, ip, CORPORATE_VPN, client))
+        elif person.address in world.ipv6_churn:
+            ip = privacy_address(person, day, rng)
+            sessions.append(Session(start, end, ip, home_network(person), client))
         else:
             sessions.append(Session(start, end, person.home_ip, home_network(person), client))
 
@@ -87,11 +93,34 @@ def plan_sessions(world: World, person: Person, day: date, rng: random.Random) -
         start = world.utc(day, rng.choice((7, 12, 19)), rng.randint(0, 59), rng.randint(0, 59))
         end = start + timedelta(minutes=rng.randint(10, 50))
         sessions.append(Session(start, end, mobile_address(rng), network, CLIENTS["ios-outlook"]))
+        if person.address in world.ipv6_churn:
+            # Phones that roam between cells and Wi-Fi get a new address every session.
+            for hour in rng.sample((9, 11, 14, 16, 21), k=rng.randint(1, 3)):
+                start = world.utc(day, hour, rng.randint(0, 59), rng.randint(0, 59))
+                end = start + timedelta(minutes=rng.randint(5, 30))
+                client = CLIENTS["ios-outlook"]
+                sessions.append(Session(start, end, mobile_address(rng), network, client))
     return sessions
+
+
+def privacy_address(person: Person, day: date, rng: random.Random) -> str:
+    """Return a temporary IPv6 address (RFC 8981) in the person's home ISP prefix.
+
+    The /64 prefix is stable within an ISO week, as residential ISPs renumber rarely,
+    and the interface id is new every call.
+    """
+    prefix = random.Random(f"{person.address}:{day.isocalendar()[:2]}").randrange(0x1000)
+    return (
+        f"2001:db8:1{prefix:03x}:{person.home_asn % 0x10000:x}:"
+        f"{rng.randrange(0x10000):x}:{rng.randrange(0x10000):x}:"
+        f"{rng.randrange(0x10000):x}:{rng.randrange(1, 0x10000):x}"
+    )
 
 
 def _travel_sessions(world: World, person: Person, day: date, rng: random.Random) -> list[Session]:
     client = person.desk_clients[0]
+    if person.address in world.trips:
+        return _trip_sessions(world, person, day, rng)
     hotel_ip = rng.choice(HOTEL_IPS)
     trip = sorted(world.travel[person.address])
     sessions = []
@@ -108,6 +137,30 @@ def _travel_sessions(world: World, person: Person, day: date, rng: random.Random
     else:
         start = datetime(day.year, day.month, day.day, 13, rng.randint(20, 59), tzinfo=UTC)
         sessions.append(Session(start, start + timedelta(hours=8), hotel_ip, HOTEL, client))
+    return sessions
+
+
+def _trip_sessions(world: World, person: Person, day: date, rng: random.Random) -> list[Session]:
+    """Plan a day of a trip with a flight: home before a 10:00-12:00 UK departure, then away."""
+    trip = world.trips[person.address]
+    client = person.desk_clients[0]
+    days = sorted(world.travel[person.address])
+    sessions = []
+    if day == days[0]:
+        start = world.utc(day, 6, rng.randint(0, 30))
+        home = home_network(person)
+        sessions.append(Session(start, start + timedelta(minutes=25), person.home_ip, home, client))
+        departure = world.utc(day, rng.randint(10, 12), rng.randint(0, 59))
+        start = departure + timedelta(hours=trip.flight_hours, minutes=rng.randint(60, 150))
+        sessions.append(
+            Session(start, start + timedelta(hours=2), rng.choice(trip.ips), trip.network, client)
+        )
+    else:
+        local_nine = datetime(day.year, day.month, day.day, 9, rng.randint(0, 45), tzinfo=UTC)
+        start = local_nine - timedelta(hours=trip.utc_offset_hours)
+        sessions.append(
+            Session(start, start + timedelta(hours=8), rng.choice(trip.ips), trip.network, client)
+        )
     return sessions
 
 

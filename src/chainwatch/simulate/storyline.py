@@ -75,9 +75,9 @@ class ChainRecord:
         )
 
 
-def chain_day(world: World) -> date:
-    """Return D0: about 60% into the period, on a weekday."""
-    d0 = world.day(round(world.days * 0.6))
+def chain_day(world: World, share: float = 0.6) -> date:
+    """Return D0: ``share`` of the way into the period (60% by default), on a weekday."""
+    d0 = world.day(round(world.days * share))
     while d0.weekday() >= 5:
         d0 += timedelta(days=1)
     return d0

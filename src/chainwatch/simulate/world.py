@@ -21,6 +21,16 @@ class Session:
     client: ClientProfile
 
 
+@dataclass(frozen=True, slots=True)
+class Trip:
+    """Where a traveller works from abroad and how long the flight there takes."""
+
+    network: Network
+    ips: tuple[str, ...]
+    flight_hours: int
+    utc_offset_hours: int  # the destination's offset from UTC
+
+
 def _last_sunday(year: int, month: int) -> date:
     day = date(year, month + 1, 1) - timedelta(days=1) if month < 12 else date(year, 12, 31)
     return day - timedelta(days=(day.weekday() + 1) % 7)
@@ -50,6 +60,10 @@ class World:
     leave: dict[str, set[date]] = field(default_factory=dict)
     protected: set[str] = field(default_factory=set)  # accounts no look-alike may use
     established_recipients: list[Person] = field(default_factory=list)
+    trips: dict[str, Trip] = field(default_factory=dict)  # travellers not at the US hotel
+    # Accounts whose desk sessions outside the office leave through a shared egress.
+    egress: dict[str, tuple[Network, tuple[str, ...]]] = field(default_factory=dict)
+    ipv6_churn: set[str] = field(default_factory=set)  # accounts with privacy-address churn
     # Filled by the routine.
     sessions: dict[tuple[str, date], list[Session]] = field(default_factory=dict)
     received: dict[str, list[tuple[datetime, str]]] = field(default_factory=dict)

@@ -6,6 +6,7 @@
 - ``message-trace/trace-<week>.csv``: ``Get-MessageTrace | Export-Csv -NoTypeInformation``,
   one row per recipient, newest first.
 - ``mail/journal-<week>.mbox``: every message in mboxrd form, oldest first.
+- ``entra/auditlogs-<week>.json``: Entra ID audit records in Azure Monitor envelopes, when any.
 """
 
 from __future__ import annotations
@@ -193,4 +194,38 @@ def write_journal(data_dir: Path, rendered: list[tuple[Message, bytes]]) -> list
             for message, raw in items:
                 handle.write(mboxrd_entry(message, raw))
         paths.append(path)
+    return paths
+
+
+def write_directory_audit(
+    data_dir: Path, records: list[dict[str, Any]], tenant_id: str
+) -> list[Path]:
+    """Write Entra ID audit records per week as Azure Monitor diagnostic records.
+
+    Each ``directoryAudit`` object goes under ``properties`` of an envelope with
+    ``category: AuditLogs``, as a diagnostic setting streams them to a storage account.
+    """
+    paths = []
+    weeks = _by_week(records, lambda r: date.fromisoformat(r["activityDateTime"][:10]))
+    for label, items in weeks.items():
+        items.sort(key=lambda r: (r["activityDateTime"], r["id"]))
+        envelopes = [
+            {
+                "time": record["activityDateTime"],
+                "resourceId": f"/tenants/{tenant_id}/providers/Microsoft.aadiam",
+                "operationName": record["activityDisplayName"],
+                "operationVersion": "1.0",
+                "category": "AuditLogs",
+                "tenantId": tenant_id,
+                "resultSignature": "None",
+                "durationMs": 0,
+                "callerIpAddress": record["initiatedBy"]["user"]["ipAddress"],
+                "correlationId": record["correlationId"],
+                "level": "Informational",
+                "properties": record,
+            }
+            for record in items
+        ]
+        text = json.dumps({"records": envelopes}, ensure_ascii=False, indent=1) + "\n"
+        paths.append(_write_text(data_dir / "entra" / f"auditlogs-{label}.json", text))
     return paths
