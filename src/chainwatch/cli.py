@@ -258,7 +258,7 @@ def rejected(db: str, as_json: bool, limit: int) -> None:
 
 
 @main.command()
-@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path), required=False)
 @click.option("--seed", type=int, default=7, show_default=True, help="Random seed.")
 @click.option("--mailboxes", type=click.IntRange(50), default=120, show_default=True)
 @click.option("--days", type=click.IntRange(28), default=42, show_default=True)
@@ -274,12 +274,43 @@ def rejected(db: str, as_json: bool, limit: int) -> None:
     is_flag=True,
     help="Replace a sample that an earlier 'chainwatch simulate' wrote to OUT_DIR.",
 )
+@click.option(
+    "--scenario",
+    default="vendor-hijack",
+    show_default=True,
+    help="Labelled attack or benign scenario to inject; see --list-scenarios.",
+)
+@click.option(
+    "--list-scenarios",
+    is_flag=True,
+    help="Print every scenario with its kind, expected stages and description, then exit.",
+)
 @handle_errors
 def simulate(
-    out_dir: Path, seed: int, mailboxes: int, days: int, start: Any, overwrite: bool
+    out_dir: Path | None,
+    seed: int,
+    mailboxes: int,
+    days: int,
+    start: Any,
+    overwrite: bool,
+    scenario: str,
+    list_scenarios: bool,
 ) -> None:
-    """Write a simulated tenant with one injected takeover chain to OUT_DIR."""
+    """Write a simulated tenant with one labelled scenario (by default a takeover chain)."""
     from chainwatch.simulate import simulate_tenant
+    from chainwatch.simulate.scenarios import SCENARIOS, get_scenario
+
+    if list_scenarios:
+        for item in SCENARIOS.values():
+            stages = ", ".join(item.expected_stages) or "none"
+            click.echo(f"{item.name} ({item.kind}; stages: {stages})\n  {item.description}")
+        return
+    if out_dir is None:
+        raise click.UsageError("Missing argument 'OUT_DIR'.")
+    try:
+        get_scenario(scenario)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--scenario'") from exc
 
     if overwrite and (out_dir / "data").exists():
         if not (out_dir / "truth.json").is_file():
@@ -291,14 +322,15 @@ def simulate(
     start_date: date = start.date()
     try:
         result = simulate_tenant(
-            out_dir, seed=seed, mailboxes=mailboxes, days=days, start=start_date
+            out_dir, seed=seed, mailboxes=mailboxes, days=days, start=start_date, scenario=scenario
         )
     except ValueError as exc:
         raise SettingsError(str(exc)) from exc
     except FileExistsError as exc:
         raise SettingsError(f"{exc} (or pass --overwrite to replace a simulated sample)") from exc
     click.echo(
-        f"Wrote a simulated tenant of {mailboxes} mailboxes over {days} days to {out_dir}:\n"
+        f"Wrote a simulated tenant of {mailboxes} mailboxes over {days} days to {out_dir}, "
+        f"scenario {result.scenario}:\n"
         f"  {result.data_dir}: {len(result.files)} files, {result.sign_ins} sign-ins, "
         f"{result.audit_records} audit records, {result.trace_rows} message trace rows, "
         f"{result.messages} messages\n"

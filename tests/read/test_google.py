@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chainwatch.events import FileAccess, MailboxRuleChange, SignIn
+from chainwatch.events import AppConsent, FileAccess, MailboxRuleChange, SignIn
 from chainwatch.read import read_file, registered_readers
 from chainwatch.read.google import GoogleReportsReader
 from chainwatch.read.google_activity import flatten_parameters, parse_activity
@@ -444,10 +444,41 @@ def test_drive_edit_skipped(tmp_path: Path) -> None:
     assert item.what == "Google drive edit"
 
 
-def test_token_authorize_skipped(tmp_path: Path) -> None:
-    parameters = [{"name": "app_name", "value": "Mail Helper"}]
-    item = _read_one(tmp_path, _activity("token", "authorize", parameters))
-    assert item.what == "Google token authorize"
+def test_token_authorize_is_app_consent(tmp_path: Path) -> None:
+    parameters = [
+        {"name": "app_name", "value": "Mail Helper"},
+        {"name": "client_id", "value": "4711-abc.apps.googleusercontent.com"},
+        {"name": "scope", "multiValue": ["https://mail.google.com/", "openid"]},
+    ]
+    consent = _read_one(tmp_path, _activity("token", "authorize", parameters))
+    assert isinstance(consent, AppConsent)
+    assert consent.app_name == "Mail Helper"
+    assert consent.app_id == "4711-abc.apps.googleusercontent.com"
+    assert consent.scopes == ("https://mail.google.com/", "openid")
+    assert consent.user == "erin@example.com"
+    assert consent.admin_consent is False
+
+
+def test_token_authorize_scope_data_only(tmp_path: Path) -> None:
+    scope_data = [
+        {
+            "parameter": [
+                {"name": "scope_name", "value": "https://www.googleapis.com/auth/gmail.readonly"}
+            ]
+        }
+    ]
+    parameters = [
+        {"name": "app_name", "value": "Mail Helper"},
+        {"name": "scope_data", "multiMessageValue": scope_data},
+    ]
+    consent = _read_one(tmp_path, _activity("token", "authorize", parameters))
+    assert isinstance(consent, AppConsent)
+    assert consent.scopes == ("https://www.googleapis.com/auth/gmail.readonly",)
+
+
+def test_token_revoke_skipped(tmp_path: Path) -> None:
+    item = _read_one(tmp_path, _activity("token", "revoke"))
+    assert item.what == "Google token revoke"
 
 
 # Bad input.

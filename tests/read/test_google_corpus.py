@@ -14,8 +14,8 @@ from typing import Any
 import orjson
 import pytest
 
-from chainwatch.events import Event, FileAccess, MailboxRuleChange, SignIn
-from chainwatch.read.base import Rejected, Skipped
+from chainwatch.events import AppConsent, Event, FileAccess, MailboxRuleChange, SignIn
+from chainwatch.read.base import Rejected
 from chainwatch.read.google import GoogleReportsReader
 from chainwatch.read.google_activity import parse_activity
 from chainwatch.read.ip import parse_ip
@@ -107,7 +107,7 @@ def test_sekoia_files_read_without_rejections(tmp_path: Path) -> None:
         items = read_all(READER, path)
         assert rejected_of(items) == [], name
         counts.update(type(item).__name__ for item in items)
-    assert counts == Counter({"Skipped": 48, "FileAccess": 1})
+    assert counts == Counter({"Skipped": 47, "FileAccess": 1, "AppConsent": 1})
 
 
 def test_sekoia_drive_view_values(tmp_path: Path) -> None:
@@ -124,13 +124,18 @@ def test_sekoia_drive_view_values(tmp_path: Path) -> None:
     assert event.object_id == expected["file"]["name"]
 
 
-def test_sekoia_token_grant_skipped(tmp_path: Path) -> None:
+def test_sekoia_token_grant_is_app_consent(tmp_path: Path) -> None:
     cases = {name: raw for name, raw, _ in _sekoia_cases()}
     path = tmp_path / "token.json"
     path.write_bytes(orjson.dumps(cases["test_token_sample1.json"]))
     (item,) = read_all(READER, path)
-    assert isinstance(item, Skipped)
-    assert item.what == "Google token authorize"
+    assert isinstance(item, AppConsent)
+    assert item.app_name == "Test Log Workspace"
+    assert item.user == "john.doe@test.com"
+    assert item.scopes == (
+        "https://www.googleapis.com/auth/admin.reports.audit.readonly",
+        "https://www.googleapis.com/auth/admin.reports.usage.readonly",
+    )
 
 
 def test_sekoia_wrappers_not_claimed() -> None:
@@ -149,7 +154,7 @@ def test_sekoia_wrappers_not_claimed() -> None:
         ("GWorkspace_ReportsAPI_drive_CL.json", {"Skipped": 10}),
         ("GWorkspace_ReportsAPI_login_CL.json", {"SignIn": 3}),
         ("GWorkspace_ReportsAPI_mobile_CL.json", {"Skipped": 3}),
-        ("GWorkspace_ReportsAPI_token_CL.json", {"Skipped": 3}),
+        ("GWorkspace_ReportsAPI_token_CL.json", {"AppConsent": 1, "Skipped": 2}),
         ("GWorkspace_ReportsAPI_user_accounts_CL.json", {"Skipped": 2}),
     ],
 )
@@ -181,7 +186,13 @@ def test_sentinel_shared_qualifier_ids_differ() -> None:
 def test_sentinel_token_what() -> None:
     items = read_all(READER, corpus_file(f"{SENTINEL}/GWorkspace_ReportsAPI_token_CL.json"))
     whats = [item.what for item in skipped_of(items)]
-    assert whats == ["Google token authorize", "Google token revoke", "Google token revoke"]
+    assert whats == ["Google token revoke", "Google token revoke"]
+    [notion] = [item for item in items if isinstance(item, AppConsent)]
+    assert notion.app_name == "Notion"
+    assert (
+        notion.app_id == "905154081809-858sm3f0qnalqd9d44d9gecjtrdji9tf.apps.googleusercontent.com"
+    )
+    assert "openid" in notion.scopes
 
 
 # Elastic: JSON lines with ``events`` as one object.

@@ -9,7 +9,7 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chainwatch.events import EmailMessage, SignIn
+from chainwatch.events import AppConsent, EmailMessage, SignIn
 from chainwatch.read import read_file, registered_readers
 from chainwatch.read.siem_azure_monitor import AzureMonitorReader
 from chainwatch.read.signin import SignInReader
@@ -54,6 +54,11 @@ APP_ROLE = _envelope(
     "AuditLogs",
     {"activityDisplayName": "Add app role assignment grant to user"},
     operationName="Add app role assignment grant to user",
+)
+ROLE_MEMBER = _envelope(
+    "AuditLogs",
+    {"activityDisplayName": "Add member to role"},
+    operationName="Add member to role",
 )
 SERVICE_PRINCIPAL = _envelope(
     "ServicePrincipalSignInLogs",
@@ -103,11 +108,22 @@ def test_audit_capture_goes_to_this_reader(tmp_path: Path) -> None:
 
 
 def test_audit_activity_named(tmp_path: Path) -> None:
-    items = read_all(READER, _capture(tmp_path, [CONSENT, APP_ROLE]))
+    items = read_all(READER, _capture(tmp_path, [ROLE_MEMBER]))
     assert [s.what for s in skipped_of(items)] == [
-        "Entra directory audit activity 'Consent to application'",
-        "Entra directory audit activity 'Add app role assignment grant to user'",
+        "Entra directory audit activity 'Add member to role'",
     ]
+
+
+def test_audit_consent_is_app_consent(tmp_path: Path) -> None:
+    [consent] = events_of(read_all(READER, _capture(tmp_path, [CONSENT])))
+    assert isinstance(consent, AppConsent)
+    assert consent.event_id == "entra-audit:Directory_0d1e"
+    assert consent.user == "dana@example.com"
+
+
+def test_audit_consent_without_id_rejected(tmp_path: Path) -> None:
+    [rejected] = rejected_of(read_all(READER, _capture(tmp_path, [APP_ROLE])))
+    assert rejected.field == "id"
 
 
 def test_workload_sign_ins_skipped_by_category(tmp_path: Path) -> None:
@@ -126,11 +142,12 @@ def test_mixed_capture_all_categories(tmp_path: Path) -> None:
     messages = [e for e in events_of(items) if isinstance(e, EmailMessage)]
     assert len(sign_ins) == 1
     assert len(messages) == 1
-    assert len(skipped_of(items)) == 2
+    assert len([e for e in events_of(items) if isinstance(e, AppConsent)]) == 1
+    assert len(skipped_of(items)) == 1
 
 
 def test_sign_in_from_envelope(tmp_path: Path) -> None:
-    items = read_all(READER, _capture(tmp_path, [CONSENT, USER_SIGN_IN]))
+    items = read_all(READER, _capture(tmp_path, [ROLE_MEMBER, USER_SIGN_IN]))
     sign_in = events_of(items)[0]
     assert isinstance(sign_in, SignIn)
     assert sign_in.time == datetime(2024, 5, 14, 9, 10, 2, tzinfo=UTC)
@@ -144,12 +161,12 @@ def test_sign_in_from_envelope(tmp_path: Path) -> None:
 def test_sign_in_reader_names_audit_activity(tmp_path: Path) -> None:
     # A capture that starts with sign-ins goes to the sign-in reader, which must
     # describe the audit records mixed into it the same way.
-    path = _capture(tmp_path, [USER_SIGN_IN, CONSENT])
-    name, items = read_file(path, registered_readers())
-    assert name == SignInReader.name
-    assert [s.what for s in skipped_of(list(items))] == [
-        "Entra directory audit activity 'Consent to application'"
+    path = _capture(tmp_path, [USER_SIGN_IN, ROLE_MEMBER, CONSENT])
+    items = read_all(SignInReader(), path)
+    assert [s.what for s in skipped_of(items)] == [
+        "Entra directory audit activity 'Add member to role'"
     ]
+    assert [type(e).__name__ for e in events_of(items)] == ["SignIn", "AppConsent"]
 
 
 def test_record_without_category_rejected(tmp_path: Path) -> None:
@@ -181,13 +198,18 @@ def test_sekoia_azure_ad_none_rejected(tmp_path: Path) -> None:
     assert problems == []
 
 
-def test_sekoia_audit_names_activity(tmp_path: Path) -> None:
+def test_sekoia_app_role_is_app_consent(tmp_path: Path) -> None:
     case = orjson.loads(corpus_file(f"{SEKOIA_AZURE_AD}/app_role.json").read_bytes())
     raw = tmp_path / "app_role.json"
     raw.write_text(case["input"]["message"])
-    assert [s.what for s in skipped_of(read_all(READER, raw))] == [
-        "Entra directory audit activity 'Add app role assignment to service principal'"
-    ]
+    [consent] = events_of(read_all(READER, raw))
+    assert isinstance(consent, AppConsent)
+    assert consent.app_name == "Apps_Test_SOC"
+    assert consent.app_id == "77777777-7777-7777-7777-777777777777"
+    assert consent.scopes == ("SMTP.SendAsApp",)
+    assert consent.admin_consent is True
+    assert consent.user == "jdoe-aad@example.onmicrosoft.com"
+    assert consent.ip == "5.6.7.8"
 
 
 def test_sekoia_protocols(tmp_path: Path) -> None:

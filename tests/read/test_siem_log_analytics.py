@@ -9,7 +9,7 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chainwatch.events import FileAccess, MailboxRuleChange, SignIn
+from chainwatch.events import AppConsent, FileAccess, MailboxRuleChange, SignIn
 from chainwatch.read import read_file, registered_readers
 from chainwatch.read.message_trace import MessageTraceReader
 from chainwatch.read.siem_log_analytics import LogAnalyticsReader
@@ -261,10 +261,27 @@ def test_ual_mail_items_access_type_and_ids() -> None:
 def test_otrf_audit_logs_skipped_by_activity() -> None:
     path = corpus_file(f"{OTRF}/AADAuditEvents.json")
     name, items = read_file(path, registered_readers())
-    skipped = [item.what for item in items]
+    items = list(items)
     assert name == READER.name
-    assert skipped[-1] == "Entra directory audit activity 'Add delegated permission grant'"
-    assert len(skipped) == 4
+    assert [item.what for item in skipped_of(items)] == [
+        "Entra directory audit activity 'Update application – Certificates and secrets management'",
+        "Entra directory audit activity 'Update application – Certificates and secrets management'",
+        "Entra directory audit activity 'Update application'",
+    ]
+
+
+def test_otrf_delegated_grant_is_app_consent() -> None:
+    items = read_all(READER, corpus_file(f"{OTRF}/AADAuditEvents.json"))
+    [grant] = events_of(items)
+    assert isinstance(grant, AppConsent)
+    assert grant.user == "pgustavo@simulandlabs.com"
+    assert grant.scopes == ("User.Read", "Mail.ReadWrite")
+    assert grant.admin_consent is True  # ConsentType AllPrincipals
+    assert grant.app_id == "0d2f5969-011b-460d-ac74-3291d227d49f"
+    assert (
+        grant.event_id
+        == "entra-audit:Directory_630d7f0c-acc4-4596-85ab-7e5d839b4291_9VRQI_37762000"
+    )
 
 
 def test_unknown_table_skipped_by_name(tmp_path: Path) -> None:

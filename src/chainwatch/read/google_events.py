@@ -1,8 +1,8 @@
 """Map Google Workspace events to chainwatch events, one application at a time.
 
 Sign-ins come from the ``login`` application, forwarding and Gmail routing changes from
-``user_accounts``, ``login`` and ``admin``, and file reads from ``drive``. Everything
-else, OAuth grants (``token``) included, is :class:`~chainwatch.read.base.Skipped`
+``user_accounts``, ``login`` and ``admin``, file reads from ``drive`` and OAuth grants
+from ``token`` ``authorize``. Everything else is :class:`~chainwatch.read.base.Skipped`
 because the event contract has no type for it.
 """
 
@@ -13,7 +13,15 @@ from typing import Any
 
 import orjson
 
-from chainwatch.events import Client, Event, FileAccess, Location, MailboxRuleChange, Origin
+from chainwatch.events import (
+    AppConsent,
+    Client,
+    Event,
+    FileAccess,
+    Location,
+    MailboxRuleChange,
+    Origin,
+)
 from chainwatch.events import SignIn as SignInEvent
 from chainwatch.read.base import Skipped
 from chainwatch.read.google_activity import GoogleActivity, GoogleEvent, text_of
@@ -56,6 +64,8 @@ def map_event(
         return _gmail_setting_change(activity, event, origin, source)
     if application == "drive" and name in DRIVE_READS:
         return _file_access(activity, event, origin, source)
+    if application == "token" and name == "authorize":
+        return _authorize(activity, event, origin, source)
 
     # Account warnings (suspicious_login, account_disabled_hijacked, gov_attack_warning)
     # and risky_sensitive_action_* report on a sign-in or an action. They are not sign-in
@@ -274,3 +284,34 @@ def _file_access(
         workload="Drive",
         location=_location(activity),
     )
+
+
+def _authorize(
+    activity: GoogleActivity, event: GoogleEvent, origin: Origin, source: str
+) -> AppConsent:
+    """Map a ``token`` ``authorize`` event: a user granting an OAuth app access."""
+    ip, _ = parse_ip(activity.ip_raw)
+    parameters = event.parameters
+    scopes = _values(parameters.get("scope"))
+    if not scopes:
+        scopes = _scope_names(parameters.get("scope_data"))
+    client_id = text_of(parameters.get("client_id"))
+    return AppConsent(
+        event_id=event_id(activity, event),
+        time=activity.time,
+        source=source,
+        origin=origin,
+        user=_actor(activity),
+        app_name=text_of(parameters.get("app_name")) or None,
+        app_id=client_id.lower() or None,
+        scopes=tuple(dict.fromkeys(scopes)),
+        ip=ip,
+        location=_location(activity),
+    )
+
+
+def _scope_names(scope_data: Any) -> list[str]:
+    """Return ``scope_name`` of each flattened ``scope_data`` message."""
+    messages = scope_data if isinstance(scope_data, list) else []
+    names = (text_of(m.get("scope_name")) for m in messages if isinstance(m, dict))
+    return [name for name in names if name]

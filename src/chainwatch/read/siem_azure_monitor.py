@@ -8,7 +8,8 @@ handles every category that may be mixed into one capture:
 
 - ``SignInLogs`` and ``NonInteractiveUserSignInLogs`` become sign-ins;
 - ``AdvancedHunting-*`` rows go to the Defender mapping;
-- ``AuditLogs`` are skipped naming the activity, and any other category by name
+- ``AuditLogs`` of OAuth consent become app consents, other activities are skipped
+  naming the activity, and any other category is skipped by name
   (``ServicePrincipalSignInLogs``, ``ManagedIdentitySignInLogs``, ``UserRiskEvents``).
 """
 
@@ -20,8 +21,14 @@ from pathlib import Path
 from chainwatch.read.base import ReadItem, Rejected, Skipped
 from chainwatch.read.defender import STREAMING_PREFIX, defender_row
 from chainwatch.read.defender_tables import DefenderRows
+from chainwatch.read.entra_audit import entra_audit_item
 from chainwatch.read.siem_table import lower_keys, text
-from chainwatch.read.signin import USER_SIGN_IN_CATEGORIES, sign_in_event, unmodelled_category
+from chainwatch.read.signin import (
+    USER_SIGN_IN_CATEGORIES,
+    audit_fields,
+    sign_in_event,
+    unmodelled_category,
+)
 from chainwatch.read.ual_input import FieldError, JsonRecord, decode_head, iter_json_records
 
 
@@ -60,8 +67,10 @@ class AzureMonitorReader:
         if not category:
             return Rejected(item.origin, "missing", field="category", raw=item.raw)
         lowered = category.lower()
+        if lowered == "auditlogs":
+            return entra_audit_item(audit_fields(fields), item.origin, self.name, item.raw)
         if lowered not in USER_SIGN_IN_CATEGORIES:
-            if lowered == "auditlogs" or lowered.endswith("signinlogs"):
+            if lowered.endswith("signinlogs"):
                 return Skipped(item.origin, unmodelled_category(category, fields))
             return Skipped(item.origin, f"Azure Monitor {category} record")
 

@@ -6,7 +6,8 @@
   the UAL reader's own functions. ``OfficeId`` is the UAL ``Id``, so one record read
   from both sources gets one ``event_id``.
 - ``EmailEvents``, ``EmailUrlInfo`` and ``UrlClickEvents`` go to the Defender mapping.
-- ``AuditLogs`` and every other table are skipped, naming the activity or table.
+- ``AuditLogs`` rows of OAuth consent become app consents; other activities and every
+  other table are skipped, naming the activity or table.
 
 The table comes from the ``Type`` column or, where a query dropped or replaced it, from
 the columns present.
@@ -20,6 +21,7 @@ from typing import Any
 
 from chainwatch.read.base import ReadItem, Rejected, Skipped
 from chainwatch.read.defender_tables import DefenderRows, table_name
+from chainwatch.read.entra_audit import entra_audit_item
 from chainwatch.read.siem_office_activity import office_activity_item
 from chainwatch.read.siem_table import (
     TableRow,
@@ -30,7 +32,7 @@ from chainwatch.read.siem_table import (
     table_time,
     text,
 )
-from chainwatch.read.signin import USER_SIGN_IN_CATEGORIES, sign_in_event, unmodelled_category
+from chainwatch.read.signin import USER_SIGN_IN_CATEGORIES, sign_in_event
 from chainwatch.read.ual_input import FieldError, decode_head
 
 _SIGN_IN_COLUMNS = frozenset({"createddatetime", "userprincipalname"})
@@ -72,7 +74,7 @@ class LogAnalyticsReader:
         if category == "officeactivity":
             return office_activity_item(fields, item.origin, item.raw, self.name)
         if category == "auditlogs":
-            return Skipped(item.origin, unmodelled_category("AuditLogs", fields))
+            return entra_audit_item(fields, item.origin, self.name, item.raw)
         if not table:
             return Skipped(item.origin, "Log Analytics row of an unrecognised table")
         return Skipped(item.origin, f"Log Analytics table {table}")

@@ -9,6 +9,10 @@
 - Log Analytics / Sentinel ``SigninLogs``: PascalCase columns, ``LocationDetails`` and
   ``Status`` as JSON text, ``IsInteractive`` as ``"true"``.
 
+Directory audit records (Graph ``directoryAudit`` objects, or ``AuditLogs`` envelopes
+mixed into a sign-in capture) go to :mod:`chainwatch.read.entra_audit`, which turns
+OAuth consent into :class:`~chainwatch.events.AppConsent` and skips other activities.
+
 Keys are matched without regard to case, which covers all three shapes at once.
 """
 
@@ -22,6 +26,7 @@ import orjson
 
 from chainwatch.events import Client, Location, Origin, SignIn
 from chainwatch.read.base import ReadItem, Rejected, Skipped
+from chainwatch.read.entra_audit import entra_audit_item
 from chainwatch.read.ip import parse_ip
 from chainwatch.read.timestamps import parse_timestamp
 from chainwatch.read.ual_input import (
@@ -50,6 +55,11 @@ class SignInReader:
         if not text.startswith(("[", "{")):
             return False
         lowered = text.lower()
+        enveloped = '"timegenerated"' in lowered or '"properties"' in lowered
+        if '"activitydisplayname"' in lowered and '"activitydatetime"' in lowered and not enveloped:
+            # Graph directoryAudit objects. Log Analytics rows and Azure Monitor envelopes
+            # of the same records go to their own readers.
+            return True
         if '"createddatetime"' not in lowered:
             return False
         # A trimmed export may drop the optional keys; a user name with an address is enough.
@@ -68,6 +78,11 @@ class SignInReader:
         fields = _lower_keys(item.value)
         category_name = str(fields.get("category") or fields.get("type") or "")
         category = category_name.lower()
+        if "activitydisplayname" in fields:
+            # A Graph directoryAudit object; its category is the audit's, not a log's.
+            return entra_audit_item(fields, item.origin, self.name, item.raw)
+        if category == "auditlogs":
+            return entra_audit_item(audit_fields(fields), item.origin, self.name, item.raw)
         if category and category not in USER_SIGN_IN_CATEGORIES:
             return Skipped(item.origin, unmodelled_category(category_name, fields))
 
@@ -102,6 +117,16 @@ def unmodelled_category(category_name: str, fields: dict[str, Any]) -> str:
         or "(activity not named)"
     )
     return f"Entra directory audit activity {activity!r}"
+
+
+def audit_fields(envelope: dict[str, Any]) -> dict[str, Any]:
+    """Merge an Azure Monitor ``AuditLogs`` envelope with its ``properties``, keys lower-cased.
+
+    ``properties`` wins, so the audit's own ``id`` and ``activityDisplayName`` are used,
+    while the envelope still supplies ``operationName`` where a record lacks the activity.
+    """
+    properties = envelope.get("properties")
+    return {**envelope, **(_lower_keys(properties) if isinstance(properties, dict) else {})}
 
 
 def _lower_keys(record: dict[str, Any]) -> dict[str, Any]:

@@ -13,10 +13,13 @@ from typing import Any
 import orjson
 
 from chainwatch.events import Client, Event, FileAccess, MailboxRuleChange, MailSent, Origin, SignIn
+from chainwatch.read.app_consent import consent_activity
 from chainwatch.read.base import ReadItem, Rejected, Skipped
 from chainwatch.read.ip import parse_ip
 from chainwatch.read.timestamps import parse_timestamp
+from chainwatch.read.ual_consent import ual_consent
 from chainwatch.read.ual_input import FieldError, is_truthy
+from chainwatch.read.ual_mail_delete import DELETE_OPERATIONS, mail_delete
 from chainwatch.read.ual_rules import (
     RuleSettings,
     decode_cmdlet_parameters,
@@ -47,6 +50,9 @@ FILE_OPERATIONS = frozenset(
     }
 )
 SEND_OPERATIONS = frozenset({"Send", "SendAs", "SendOnBehalf"})
+MODELLED_OPERATIONS = (
+    SIGN_IN_OPERATIONS | RULE_OPERATIONS | FILE_OPERATIONS | SEND_OPERATIONS | DELETE_OPERATIONS
+)
 
 # Entra error codes for the LogonError names that UAL sign-in records carry without an
 # ErrorNumber. Names and codes as listed in Microsoft's AADSTS error code reference.
@@ -79,7 +85,8 @@ def _to_event(record: dict[str, Any], origin: Origin, source: str) -> ReadItem:
     operation = _text(record, "Operation")
     if not operation:
         raise FieldError("Operation", "missing")
-    if operation not in SIGN_IN_OPERATIONS | RULE_OPERATIONS | FILE_OPERATIONS | SEND_OPERATIONS:
+    consent = consent_activity(operation)
+    if operation not in MODELLED_OPERATIONS and consent is None:
         return Skipped(origin, f"UAL operation {operation}")
 
     record_id = _text(record, "Id")
@@ -101,6 +108,10 @@ def _to_event(record: dict[str, Any], origin: Origin, source: str) -> ReadItem:
         return _file_access(record, operation, user, common)
     if operation in SEND_OPERATIONS:
         return _mail_sent(record, user, common)
+    if operation in DELETE_OPERATIONS:
+        return mail_delete(record, operation, user, common)
+    if consent is not None:
+        return ual_consent(record, consent, user, common)
     return _rule_change(record, operation, user, common, origin)
 
 
