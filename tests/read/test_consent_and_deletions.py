@@ -112,7 +112,7 @@ def test_permissions_after_arrow_only(tmp_path: Path) -> None:
         "[[Id: a, ConsentType: Principal, Scope: User.Read Mail.ReadWrite, CreatedDateTime: ]]"
     )
     properties = [
-        {"Name": "ConsentContext.IsAdminConsent", "Value": "True"},  # older records: Value
+        {"Name": "ConsentContext.IsAdminConsent", "Value": "True"},  # Value, not NewValue
         {"Name": "ConsentAction.Permissions", "Value": permissions},
     ]
     record = _consent_record(

@@ -43,7 +43,7 @@ def ual_consent(
 
 
 def _modified_properties(value: Any) -> list[tuple[str, str]]:
-    """Return ``ModifiedProperties`` as (name, new value); older records use ``Value``."""
+    """Return ``ModifiedProperties`` as (name, new value), from ``NewValue`` or else ``Value``."""
     if not isinstance(value, list):
         return []
     pairs: list[tuple[str, str]] = []
