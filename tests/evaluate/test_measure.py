@@ -22,6 +22,7 @@ def truth(**changes) -> GroundTruth:
         "kind": "attack",
         "mailboxes": 50,
         "days": 28,
+        "organisation_domains": frozenset({"example.com"}),
         "compromised_accounts": frozenset(VICTIMS),
         "origin_message_id": ORIGIN_ID,
         "origin_sender": "accounts@vendor.example",
@@ -96,6 +97,7 @@ def measure(incidents: list[Incident], ground: GroundTruth | None = None, **kwar
         kwargs.get("origin_time", LURE_TIME),
         kwargs.get("first_sign_in", SIGN_IN_TIME),
         1.0,
+        0.5,
     )
 
 
@@ -208,3 +210,19 @@ def test_total_adds_up_recall():
     assert summary.accounts_found == 4
     assert summary.compromised == 6
     assert summary.origins_named == 2
+
+
+def test_outside_sender_found_as_origin_sender():
+    vendor = "accounts@vendor.example"
+    ground = truth(compromised_accounts=frozenset({vendor}), expected_stages=("delivery",))
+    lure = incident(("ana@example.com",), 60, (detection("delivery", 60, LURE_TIME),), ORIGIN_ID)
+    result = measure([lure], ground, first_sign_in=None)
+    assert result.accounts_found == 1
+
+
+def test_organisation_account_needs_incident_account():
+    # A lure delivered to a compromised account does not find its takeover.
+    lure_to_victim = detection("delivery", 60, LURE_TIME, account=VICTIMS[0])
+    lure = incident(("dee@example.com",), 60, (lure_to_victim,), ORIGIN_ID)
+    result = measure([lure])
+    assert result.accounts_found == 0

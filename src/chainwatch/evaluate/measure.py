@@ -2,7 +2,9 @@
 
 The measures, all on incidents of severity at least :data:`ALERT_SEVERITY`:
 
-- accounts found: compromised accounts that are in such an incident;
+- accounts found: compromised accounts that are in such an incident. An organisation
+  account must be one of the incident's accounts; an outside one (a hijacked vendor
+  mailbox) must be a detection's account or the origin message's sender;
 - origin named: the chain incident's origin message is truth's origin message;
 - stages found: expected chain stages with a detection (any score) in the chain incident;
 - hours to detect: from the origin message, and from the first attacker sign-in, to the
@@ -46,7 +48,10 @@ class RunMeasurement:
     hours_from_origin: float | None  # None without an origin message or a detection >= 50
     hours_from_sign_in: float | None  # None without an attacker sign-in or a detection >= 50
     false_incidents: int
-    seconds: float
+    seconds: float  # wall time to simulate, analyse and measure
+    cpu_seconds: (
+        float  # processor time of the same, which other load on the machine does not inflate
+    )
     missing_accounts: tuple[str, ...] = field(default=())
 
     @property
@@ -73,16 +78,19 @@ def measure_run(
     origin_time: datetime | None,
     first_sign_in: datetime | None,
     seconds: float,
+    cpu_seconds: float,
 ) -> RunMeasurement:
     """Measure ``incidents`` from one analysis against ``truth``."""
     alerting = [i for i in incidents if i.severity >= ALERT_SEVERITY]
     compromised = truth.compromised_accounts
-    found = compromised & {a.lower() for i in alerting for a in i.accounts}
+    found = compromised & {a for i in alerting for a in _accounts(i, truth)}
     chain = chain_incident(alerting, truth)
     false_incidents = sum(
         1
         for i in alerting
-        if i is not chain and not compromised & _accounts(i) and not _traced_to_origin(i, truth)
+        if i is not chain
+        and not compromised & _accounts(i, truth)
+        and not _traced_to_origin(i, truth)
     )
 
     stages_found: tuple[str, ...] = ()
@@ -115,6 +123,7 @@ def measure_run(
         hours_from_sign_in=hours_from_sign_in,
         false_incidents=false_incidents,
         seconds=round(seconds, 1),
+        cpu_seconds=round(cpu_seconds, 1),
         missing_accounts=tuple(sorted(compromised - found)),
     )
 
@@ -128,10 +137,10 @@ def chain_incident(alerting: list[Incident], truth: GroundTruth) -> Incident | N
     compromised = truth.compromised_accounts
     best = max(
         alerting,
-        key=lambda i: (len(compromised & _accounts(i)), i.severity),
+        key=lambda i: (len(compromised & _accounts(i, truth)), i.severity),
         default=None,
     )
-    if best is not None and compromised & _accounts(best):
+    if best is not None and compromised & _accounts(best, truth):
         return best
     if truth.origin_message_id is None:
         return None
@@ -147,8 +156,19 @@ def _traced_to_origin(incident: Incident, truth: GroundTruth) -> bool:
     )
 
 
-def _accounts(incident: Incident) -> set[str]:
-    return {a.lower() for a in incident.accounts}
+def _accounts(incident: Incident, truth: GroundTruth) -> set[str]:
+    """Return the incident's organisation accounts and the outside senders it names."""
+    named = {a.lower() for a in incident.accounts}
+    outside = {d.account.lower() for d in incident.detections}
+    if incident.origin is not None and incident.origin.sender:
+        outside.add(incident.origin.sender.lower())
+    named |= {a for a in outside if not _in_domains(a, truth.organisation_domains)}
+    return named
+
+
+def _in_domains(address: str, domains: frozenset[str]) -> bool:
+    domain = address.rpartition("@")[2]
+    return any(domain == d or domain.endswith("." + d) for d in domains)
 
 
 def _hours_to_first(

@@ -158,7 +158,7 @@ _RUN_HEADERS = (
     "stages found",
     "hours (origin / sign-in)",
     "false incidents",
-    "seconds",
+    "seconds (CPU)",
 )
 
 
@@ -175,7 +175,7 @@ def _run_row(measurement: RunMeasurement) -> tuple[str, ...]:
         ", ".join(measurement.stages_found) or "-",
         hours,
         str(measurement.false_incidents),
-        f"{measurement.seconds:.0f}",
+        f"{measurement.seconds:.0f} ({measurement.cpu_seconds:.0f})",
     )
 
 

@@ -35,6 +35,7 @@ def run_entry(entry: SuiteEntry, work_dir: Path | None = None) -> RunMeasurement
 
 def _run_in(entry: SuiteEntry, folder: Path) -> RunMeasurement:
     started = time.perf_counter()
+    cpu_started = time.process_time()
     scenario = scenario_catalogue()[entry.scenario]
     simulation = simulate_scenario(
         folder / "tenant",
@@ -58,6 +59,7 @@ def _run_in(entry: SuiteEntry, folder: Path) -> RunMeasurement:
         origin,
         sign_in,
         time.perf_counter() - started,
+        time.process_time() - cpu_started,
     )
 
 

@@ -21,7 +21,8 @@ class GroundTruth:
     kind: str  # "attack" or "benign"
     mailboxes: int
     days: int
-    compromised_accounts: frozenset[str]
+    organisation_domains: frozenset[str]
+    compromised_accounts: frozenset[str]  # may include outside senders such as a vendor's
     origin_message_id: str | None  # lower-cased, without angle brackets
     origin_sender: str | None
     expected_stages: tuple[str, ...]
@@ -46,6 +47,7 @@ def load_truth(path: Path, scenario: ScenarioInfo) -> GroundTruth:
         kind=data.get("kind", scenario.kind or ATTACK),
         mailboxes=int(data.get("mailboxes", 0)),
         days=int((data.get("period") or {}).get("days", 0)),
+        organisation_domains=frozenset(d.lower() for d in data.get("organisation_domains", [])),
         compromised_accounts=frozenset(a.lower() for a in data.get("compromised_accounts", [])),
         origin_message_id=origin.strip().strip("<>").lower() if origin else None,
         origin_sender=data.get("origin_sender"),
