@@ -401,6 +401,61 @@ def evaluate(suite: str, output: Path, jobs: int | None, as_json: bool) -> None:
 
 
 @main.command()
+@click.argument("account")
+@db_option
+@click.option(
+    "--config",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Settings file (TOML) whose detection.min_history and half_life_days to apply.",
+)
+@json_option
+@handle_errors
+def baseline(account: str, db: str, config: Path | None, as_json: bool) -> None:
+    """Show what an account's sign-in baseline learned: values, counts, state, peer group.
+
+    Counts are decayed to the newest sign-in learned for any account, not to today.
+    """
+    from chainwatch.baseline.book import BaselineBook
+    from chainwatch.baseline.learning import account_baseline, latest_signin_time
+    from chainwatch.directory import Directory
+
+    settings = load_settings(config)
+    with _open_store(db, must_exist=True) as store:
+        book = BaselineBook(store.load_baselines())
+        upn = Directory(store.load_directory()).canonical(account.strip().lower()) or account
+    now = latest_signin_time(book)
+    summary = None
+    if now is not None:
+        summary = account_baseline(book, upn, now, settings.min_history, settings.half_life_days)
+    if summary is None:
+        raise SettingsError(
+            f"no sign-in baseline for {account!r} in {db}: check the spelling of the user "
+            "principal name, or run 'chainwatch analyze' with the sign-in logs first"
+        )
+    if as_json:
+        click.echo(dumps(summary), nl=False)
+        return
+    lines = [
+        f"{summary['account']}: {summary['state']} (as of {summary['as_of']})",
+        f"  sign-ins learned: {summary['sign_ins']} on {summary['days_active']} days, "
+        f"known for {summary['days_known']} days ({summary['first']} to {summary['last']})",
+        f"  peer group: {summary['peer_group'] or '(none: the organisation is the prior)'}",
+        f"  half-life: {summary['half_life_days']:g} days",
+    ]
+    if summary["last_trusted"]:
+        trusted = summary["last_trusted"]
+        lines.append(f"  last trusted location: {trusted['country']} at {trusted['time']}")
+    if summary["protected_until"]:
+        lines.append(f"  protected (not learning) until {summary['protected_until']}")
+    for feature, rows in summary["features"].items():
+        values = ", ".join(
+            f"{row['value']} {row['count']} (weight {row['weight']:g})" for row in rows
+        )
+        lines.append(f"  {feature}: {values}")
+    click.echo("\n".join(safe_text(line, 2000) for line in lines))
+
+
+@main.command()
 def models() -> None:
     """Print every detection model with its scoring and triage guide, as Markdown."""
     from chainwatch.detect.catalogue import render_markdown

@@ -144,3 +144,27 @@ def test_ordinary_signins_are_learned(run: Run) -> None:
     run.feed([sign_in(USERS[0], MORNING, ip="198.51.100.10")])
 
     assert run.book.get("signin", USERS[0])["n"] == before + 1
+
+
+def test_peer_group_from_directory() -> None:
+    """The engine takes peer groups from directory departments into the explanation."""
+    from chainwatch.baseline.book import BaselineBook
+    from chainwatch.detect.engine import Engine
+    from chainwatch.directory import Directory
+    from chainwatch.events import DirectoryEntry, Origin
+
+    origin = Origin(file="synthetic/directory", position="")
+    directory = Directory(
+        DirectoryEntry(upn=user, origin=origin, department="Finance" if i < 5 else "Sales")
+        for i, user in enumerate(USERS)
+    )
+    run = Run()
+    run.engine = Engine(run.settings, BaselineBook(), directory)
+    run.feed(signin_history())
+
+    detection = run.score(MODEL, sign_in(USERS[0], MORNING, **ATTACKER))
+
+    assert detection is not None
+    text = " ".join(detection.explanation)
+    assert "prior from peer group 'finance': 0 of 4" in text
+    assert "baseline established, half-life 30 days, peer group 'finance'" in text

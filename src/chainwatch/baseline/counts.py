@@ -3,7 +3,9 @@
 Rarity is a probability estimated from counts. For a value seen ``c`` times in ``n``
 observations of one entity, the probability of seeing it again is
 ``(c + a * prior) / (n + a)``, a Bayesian estimate shrunk towards the organisation-wide
-``prior`` with weight ``a``; a value never seen has probability ``a * prior / (n + a)``.
+``prior`` with weight ``a``. Sign-in baselines give a value never seen the Good-Turing
+probability of a new value times the prior (see :func:`chainwatch.baseline.signin.
+signin_rarities`).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Centres (latitude, longitude in degrees) are the country points of the ``countries.csv``
 canonical dataset of Google's Dataset Publishing Language (DSPL), read from a copy in a
-public repository; each is a rough geographic centre of the country. The radius in km is
+public repository. Each is a rough geographic centre of the country. The radius in km is
 an estimate, written here by hand, of the distance from that centre to the farthest
 large city of the mainland, so that the distance between two countries minus both radii
 is a lower bound on how far a person travelled. Overseas territories (Hawaii, the Canary

@@ -10,6 +10,10 @@ does not list. It counts as the organisation's own network once at least
 a sign-in baseline (and no fewer than :data:`EGRESS_SHARE_MIN_USERS`), used it.
 ASNs never count as egress, because a home ISP that many staff use would then hide a
 residential proxy on the same ISP.
+
+NOTE: every successful sign-in counts, whatever it scored, so attacker infrastructure
+that takes over :data:`EGRESS_SHARE_MIN_USERS` accounts of a small organisation from
+one /24 becomes "egress" and its later sign-ins are scored on the client only.
 """
 
 from __future__ import annotations

@@ -96,15 +96,28 @@ def learn_signin(
         if value is None or (labelled and feature in LOCATION_FEATURES):
             continue
         _count_value(user_state, feature, value, levels)
-    if not labelled:
-        if event.location.country:
-            user_state["last_trusted"] = {
-                "time": event.time.isoformat(),
-                "country": event.location.country,
-            }
-        learn_egress(user_state, org_state, event.ip, signin_features(event)["network"])
+    if not labelled and event.location.country:
+        user_state["last_trusted"] = {
+            "time": event.time.isoformat(),
+            "country": event.location.country,
+        }
     if event.ip and event.location.source == "record":
         learn_ip_location(book, event.ip, event.location)
+
+
+def learn_signin_egress(book: BaselineBook, event: SignIn) -> None:
+    """Count the account for the egress network of a successful, unlabelled sign-in.
+
+    The account is counted whatever the sign-in scored, like the location of an address,
+    because which accounts use a network is a fact about the network. The first
+    sign-ins through a new proxy exit score high until it is known as the organisation's.
+    """
+    if not event.success or event.location.network_label is not None:
+        return
+    user_state = book.edit("egress-user", event.user)
+    learn_egress(
+        user_state, book.edit("org", "signin"), event.ip, signin_features(event)["network"]
+    )
 
 
 def _materialise_weights(user_state: State) -> None:

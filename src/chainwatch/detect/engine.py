@@ -23,6 +23,7 @@ from chainwatch.baseline.sender import learn_message
 from chainwatch.baseline.signin import (
     learn_ip_location,
     learn_signin,
+    learn_signin_egress,
     learned_location,
     peer_group,
 )
@@ -205,6 +206,7 @@ class Engine:
         if isinstance(event, SignIn):
             if event.ip and event.location.source == "record":
                 learn_ip_location(self.book, event.ip, event.location)
+            learn_signin_egress(self.book, event)
             if not suspicious:
                 learn_signin(
                     self.book,

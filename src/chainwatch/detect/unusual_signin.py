@@ -20,7 +20,7 @@ from chainwatch.baseline.travel import trip_between
 from chainwatch.detect.base import Detection, Model, TriageGuide, noisy_or
 from chainwatch.events import Event, SignIn
 
-# How much a never-seen value of each feature says about a takeover. The address group
+# The evidence of a takeover that a never-seen value of each feature gives. The address group
 # counts only when the sign-in has no ASN, because the ASN is the main network feature.
 FEATURE_WEIGHTS = {
     "country": 0.75,
@@ -64,7 +64,8 @@ class UnusualSignIn(Model):
         "fewer than `detection.min_history` successful sign-ins, failed sign-ins, sign-ins "
         "from a `known_networks` label are not scored; sign-ins through the organisation's "
         "egress (a /24 or /48 used by at least 20 accounts, or by 10% of them and at least "
-        "5) are scored on the client features only."
+        "5) are scored on the client features only and not compared with other accounts' "
+        "unusual sign-ins."
     )
     title: ClassVar[str] = "Unusual sign-in"
     stage: ClassVar[str] = "sign-in"
@@ -128,8 +129,11 @@ class UnusualSignIn(Model):
             reasons.append("impossible travel: " + trip.describe())
 
         network = _network_key(event)
-        shared = None if own_network else flagged(state, "flagged-network", network)
-        shared = shared or flagged(state, "flagged-ip", event.ip)
+        shared = None
+        if not own_network:
+            shared = flagged(state, "flagged-network", network) or flagged(
+                state, "flagged-ip", event.ip
+            )
         if shared and event.user not in shared.get("accounts", []):
             terms.append(FLAGGED_NETWORK_WEIGHT)
             reasons.append(
