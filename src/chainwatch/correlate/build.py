@@ -28,6 +28,9 @@ MODEL_WEIGHTS = {
     "recipient-surge-from-unusual-login-location": 1.0,
     "recipient-surge-with-suspicious-content": 1.0,
     "unusual-file-access-after-unusual-login": 0.8,
+    "lookalike-sender-domain": 0.5,
+    "payment-change-request": 0.6,
+    "html-attachment-lure": 0.55,
 }
 EXTRA_ACCOUNT_POINTS = 5
 

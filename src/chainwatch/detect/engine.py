@@ -23,17 +23,19 @@ from chainwatch.baseline.sender import learn_message
 from chainwatch.baseline.signin import (
     learn_ip_location,
     learn_signin,
-    learn_signin_egress,
     learned_location,
     peer_group,
 )
+from chainwatch.baseline.threads import learn_thread
 from chainwatch.baseline.volume import learn_items_read, learn_sent, taint_hour
 from chainwatch.detect.base import Detection, Model
 from chainwatch.detect.file_access import UnusualFileAccessAfterUnusualLogin
 from chainwatch.detect.hijack_link import AccountHijackLink
+from chainwatch.detect.html_attachment import HtmlAttachmentLure
 from chainwatch.detect.impersonation_link import LoginImpersonationLink
 from chainwatch.detect.link_click import LureLinkClicked
 from chainwatch.detect.link_rarity import RARE_LINK_THRESHOLD, is_org_link, link_rarity
+from chainwatch.detect.lookalike_sender import LookalikeSenderDomain
 from chainwatch.detect.mailbox_rule import NewEmailRule, UnusualLoginAndNewEmailRule
 from chainwatch.detect.outbound import (
     RecipientSurgeFromUnusualLoginLocation,
@@ -41,6 +43,7 @@ from chainwatch.detect.outbound import (
     UnusualLoginLocationAndNewUnknownLink,
     sent_by_account,
 )
+from chainwatch.detect.payment_change import PaymentChangeRequest
 from chainwatch.detect.unusual_signin import UnusualSignIn
 from chainwatch.directory import Directory
 from chainwatch.events import EmailMessage, Event, FileAccess, MailboxRuleChange, SignIn
@@ -53,6 +56,9 @@ MODELS: tuple[type[Model], ...] = (
     AccountHijackLink,
     LoginImpersonationLink,
     LureLinkClicked,
+    LookalikeSenderDomain,
+    PaymentChangeRequest,
+    HtmlAttachmentLure,
     UnusualLoginLocationAndNewUnknownLink,
     RecipientSurgeFromUnusualLoginLocation,
     RecipientSurgeWithSuspiciousContent,
@@ -206,7 +212,6 @@ class Engine:
         if isinstance(event, SignIn):
             if event.ip and event.location.source == "record":
                 learn_ip_location(self.book, event.ip, event.location)
-            learn_signin_egress(self.book, event)
             if not suspicious:
                 learn_signin(
                     self.book,
@@ -229,6 +234,7 @@ class Engine:
             if isinstance(event, EmailMessage) and not suspicious:
                 learn_message(self.book, event)
                 learn_adoption(self.book, event)
+                learn_thread(self.book, event)
         for detection in found:
             namespace = VOLUME_MODELS.get(detection.model)
             if namespace and detection.score >= LEARN_BELOW:
