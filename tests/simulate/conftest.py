@@ -31,3 +31,9 @@ def exported(small_tenant: SimulationResult) -> Path:
 @pytest.fixture(scope="session")
 def journal(exported: Path) -> list[Message]:
     return loaders.journal(exported)
+
+
+@pytest.fixture(scope="session")
+def scenario_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder for the scenarios that the scenario tests generate once per session."""
+    return tmp_path_factory.mktemp("scenarios")

@@ -59,7 +59,7 @@ _ALL = (
         "The lure links to the Microsoft authorize endpoint of an attacker's app asking for "
         "Mail.Read offline_access; the victim consents (UAL and Entra audit records) and the "
         "app reads mail for five days from attacker infrastructure. No sign-in anomaly.",
-        ("delivery", "persistence", "collection"),
+        ("delivery", "collection", "persistence"),
     ),
     Scenario(
         "external-forwarding-rule",
