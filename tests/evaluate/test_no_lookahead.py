@@ -14,7 +14,7 @@ import pytest
 
 from chainwatch.detect.base import Detection
 from chainwatch.evaluate.measure import ALERT_SEVERITY
-from chainwatch.evaluate.scenarios import DEFAULT_SCENARIO, scenario_catalogue, simulate_scenario
+from chainwatch.evaluate.scenarios import DEFAULT_SCENARIO, simulate_scenario
 from chainwatch.evaluate.suite import CI_SEED, CI_SIZE, START
 from chainwatch.evaluate.truth import first_attacker_sign_in, load_truth
 from chainwatch.pipeline import SIGNIN_LOG_DAYS_KEY, analyse, run_analysis
@@ -36,7 +36,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory):
         days=days,
         start=START,
     )
-    truth = load_truth(simulation.truth_path, scenario_catalogue()[DEFAULT_SCENARIO])
+    truth = load_truth(simulation.truth_path)
     settings = load_settings(simulation.settings_path)
 
     with Store.open(folder / "full.db") as full:

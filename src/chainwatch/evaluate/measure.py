@@ -3,8 +3,8 @@
 The measures, all on incidents of severity at least :data:`ALERT_SEVERITY`:
 
 - accounts found: compromised accounts that are in such an incident. An organisation
-  account must be one of the incident's accounts; an outside one (a hijacked vendor
-  mailbox) must be a detection's account or the origin message's sender;
+  account must be one of the incident's accounts. An outside one, such as a hijacked
+  vendor mailbox, must be a detection's account or the origin message's sender;
 - origin named: the chain incident's origin message is truth's origin message;
 - stages found: expected chain stages with a detection (any score) in the chain incident;
 - hours to detect: from the origin message, and from the first attacker sign-in, to the
@@ -102,7 +102,7 @@ def measure_run(
         origin_named = _traced_to_origin(chain, truth)
         alert_times = sorted(d.time for d in chain.detections if d.score >= ALERT_SEVERITY)
         hours_from_origin = _hours_to_first(alert_times, origin_time, after=False)
-        # A lure caught on delivery comes before any sign-in; this measure is how long the
+        # A lure caught on delivery comes before any sign-in. This measure is how long the
         # takeover itself went unflagged, so it counts detections at or after the sign-in.
         hours_from_sign_in = _hours_to_first(alert_times, first_sign_in, after=True)
 
@@ -132,7 +132,7 @@ def chain_incident(alerting: list[Incident], truth: GroundTruth) -> Incident | N
     """Return the alerting incident that stands for the injected chain, if there is one.
 
     That is the one with the most compromised accounts or, when no alerting incident
-    holds one (an attack stopped at delivery), the one traced to truth's origin message.
+    contains one (an attack stopped at delivery), the one traced to truth's origin message.
     """
     compromised = truth.compromised_accounts
     best = max(

@@ -11,7 +11,7 @@ from typing import Any
 
 from chainwatch import __version__
 from chainwatch.evaluate.measure import ALERT_SEVERITY, RunMeasurement
-from chainwatch.evaluate.scenarios import ScenarioInfo
+from chainwatch.evaluate.scenarios import Scenario
 from chainwatch.evaluate.summary import ScenarioSummary, summarise, total
 
 # Installed packages whose versions change what the pipeline reads or scores.
@@ -36,7 +36,7 @@ class Evaluation:
     command: str
     measurements: list[RunMeasurement]
     seconds: float
-    scenarios: dict[str, ScenarioInfo] = field(default_factory=dict)
+    scenarios: dict[str, Scenario] = field(default_factory=dict)
 
     @property
     def summaries(self) -> list[ScenarioSummary]:

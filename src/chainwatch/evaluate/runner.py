@@ -15,7 +15,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from chainwatch.evaluate.measure import RunMeasurement, measure_run
-from chainwatch.evaluate.scenarios import scenario_catalogue, simulate_scenario
+from chainwatch.evaluate.scenarios import simulate_scenario
 from chainwatch.evaluate.suite import SuiteEntry
 from chainwatch.evaluate.truth import first_attacker_sign_in, load_truth, origin_time
 from chainwatch.pipeline import run_analysis
@@ -36,7 +36,6 @@ def run_entry(entry: SuiteEntry, work_dir: Path | None = None) -> RunMeasurement
 def _run_in(entry: SuiteEntry, folder: Path) -> RunMeasurement:
     started = time.perf_counter()
     cpu_started = time.process_time()
-    scenario = scenario_catalogue()[entry.scenario]
     simulation = simulate_scenario(
         folder / "tenant",
         entry.scenario,
@@ -45,7 +44,7 @@ def _run_in(entry: SuiteEntry, folder: Path) -> RunMeasurement:
         days=entry.days,
         start=entry.start,
     )
-    truth = load_truth(simulation.truth_path, scenario)
+    truth = load_truth(simulation.truth_path)
     settings = load_settings(simulation.settings_path)
     with Store.open(folder / "chainwatch.db") as store:
         result = run_analysis(store, [simulation.data_dir], settings)

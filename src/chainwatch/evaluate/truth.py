@@ -8,14 +8,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from chainwatch.evaluate.scenarios import ATTACK, DEFAULT_SCENARIO, ScenarioInfo
 from chainwatch.events import EmailMessage, SignIn
 from chainwatch.store import Store
 
 
 @dataclass(frozen=True)
 class GroundTruth:
-    """What the simulator injected into one tenant."""
+    """The attack or benign activity the simulator injected into one tenant."""
 
     scenario: str
     kind: str  # "attack" or "benign"
@@ -35,26 +34,25 @@ class GroundTruth:
         return self.mailboxes * self.days / 7.0
 
 
-def load_truth(path: Path, scenario: ScenarioInfo) -> GroundTruth:
-    """Read ``truth.json``; fields an older simulator did not write come from ``scenario``."""
+def load_truth(path: Path) -> GroundTruth:
+    """Read the ``truth.json`` that ``chainwatch simulate`` wrote."""
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     chain = data.get("chain") or {}
-    steps = chain.get("steps") or []
     origin = data.get("origin_message_id")
-    attack_start = data.get("attack_start") or (steps[0]["time"] if steps else None)
+    attack_start = data.get("attack_start")
     return GroundTruth(
-        scenario=data.get("scenario", scenario.name or DEFAULT_SCENARIO),
-        kind=data.get("kind", scenario.kind or ATTACK),
-        mailboxes=int(data.get("mailboxes", 0)),
-        days=int((data.get("period") or {}).get("days", 0)),
-        organisation_domains=frozenset(d.lower() for d in data.get("organisation_domains", [])),
-        compromised_accounts=frozenset(a.lower() for a in data.get("compromised_accounts", [])),
+        scenario=data["scenario"],
+        kind=data["kind"],
+        mailboxes=int(data["mailboxes"]),
+        days=int(data["period"]["days"]),
+        organisation_domains=frozenset(d.lower() for d in data["organisation_domains"]),
+        compromised_accounts=frozenset(a.lower() for a in data["compromised_accounts"]),
         origin_message_id=origin.strip().strip("<>").lower() if origin else None,
         origin_sender=data.get("origin_sender"),
-        expected_stages=tuple(data.get("expected_stages", scenario.expected_stages)),
+        expected_stages=tuple(data["expected_stages"]),
         attack_start=_parse_time(attack_start) if attack_start else None,
-        attacker_ips=frozenset(data.get("attacker_ips", [])),
-        attacker_sign_in_ids=frozenset(chain.get("sign_in_ids", [])),
+        attacker_ips=frozenset(data.get("attacker_ips") or []),
+        attacker_sign_in_ids=frozenset(chain.get("sign_in_ids") or []),
     )
 
 
@@ -65,7 +63,7 @@ def _parse_time(text: str) -> datetime:
 def origin_time(store: Store, truth: GroundTruth) -> datetime | None:
     """Return when the origin message arrived, from the stored copies of it.
 
-    Falls back to truth's ``attack_start`` when the export holds no copy of the message.
+    Falls back to truth's ``attack_start`` when the export contains no copy of the message.
     """
     if truth.origin_message_id is None:
         return None
