@@ -435,7 +435,7 @@ def _persist(
                 ("StopProcessingRules", "True"),
             ],
         )
-        what = f"inbox rule {rule_name!r} hides replies in RSS Feeds"
+        summary = f"inbox rule {rule_name!r} hides replies in RSS Feeds"
     elif style.persistence == "outlook-rule":
         condition = (
             "{(|("
@@ -450,7 +450,7 @@ def _persist(
             {"ActionType": "MarkAsRead"},
         ]
         rule = factory.update_inbox_rules(moment, address, hold.ip, rule_name, condition, actions)
-        what = f"Outlook rule {rule_name!r} hides replies in RSS Feeds"
+        summary = f"Outlook rule {rule_name!r} hides replies in RSS Feeds"
     elif style.persistence in ("forward-rule", "redirect-rule"):
         parameter = "ForwardTo" if style.persistence == "forward-rule" else "RedirectTo"
         conditions = (
@@ -464,7 +464,7 @@ def _persist(
             conditions,
             [(parameter, EXFILTRATION_ADDRESS), ("StopProcessingRules", "False")],
         )
-        what = f"inbox rule {parameter} {EXFILTRATION_ADDRESS}"
+        summary = f"inbox rule {parameter} {EXFILTRATION_ADDRESS}"
     elif style.persistence == "mailbox-forwarding":
         rule = factory.exchange_cmdlet(
             moment,
@@ -478,11 +478,11 @@ def _persist(
                 ("DeliverToMailboxAndForward", "False"),
             ],
         )
-        what = f"mailbox forwarding to {EXFILTRATION_ADDRESS}, no copy kept"
+        summary = f"mailbox forwarding to {EXFILTRATION_ADDRESS}, no copy kept"
     else:
         return
     record.inbox_rule_ids.append(rule["Id"])
-    record.step(moment, address, what)
+    record.step(moment, address, summary)
 
 
 def _surge_message(
@@ -522,8 +522,8 @@ def _internal_surge(
     person = plan.patient_zero
     colleagues = [p for p in world.tenant.people if p is not person]
     others = [p for p in colleagues if p not in plan.colleagues]
-    wanted = min(len(colleagues), MIN_INTERNAL_SURGE + rng.randint(2, 14))
-    recipients = [*plan.colleagues, *rng.sample(others, k=wanted - len(plan.colleagues))]
+    count = min(len(colleagues), MIN_INTERNAL_SURGE + rng.randint(2, 14))
+    recipients = [*plan.colleagues, *rng.sample(others, k=count - len(plan.colleagues))]
     rng.shuffle(recipients)
     surge_start = rule_time + timedelta(minutes=rng.randint(12, 25))
     sent: list[Message] = []
