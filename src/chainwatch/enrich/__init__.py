@@ -8,6 +8,7 @@ any worker of a distributed engine.
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 
 from chainwatch.enrich.domains import DomainResolver, domain_of_address
 from chainwatch.enrich.geo import GeoResolver
@@ -35,6 +36,8 @@ class Enricher:
         self.org_domains = frozenset(settings.org_domains)
         self.geo = geo or GeoResolver(settings.known_networks, settings.mmdb)
         self.domains = DomainResolver(settings.tenant_suffixes)
+        # Few distinct clients appear per tenant; Client is frozen, so results are shared.
+        self._client = lru_cache(maxsize=4096)(self._parse_client)
 
     def is_internal_address(self, address: str | None) -> bool:
         """Return True when ``address`` belongs to one of the organisation's domains."""
@@ -91,7 +94,7 @@ class Enricher:
             return replace(event, direction=self.direction(event.sender, event.recipients))
         return event
 
-    def _client(self, client: Client) -> Client:
+    def _parse_client(self, client: Client) -> Client:
         if client.family is not None:
             return client
         family, os_family = parse_client(client.user_agent)

@@ -38,6 +38,9 @@ class GeoResolver:
         self._use_geoip2fast = use_geoip2fast
         self._geoip2fast: Any = None
         self.lookup = lru_cache(maxsize=65536)(self._lookup)
+        # Records repeat the same address with the same record location, so the merged
+        # result is cached as well; both arguments are immutable.
+        self._merged = lru_cache(maxsize=65536)(self._merge)
 
     def network_label(self, ip: str | None) -> str | None:
         """Return the ``known_networks`` label of ``ip``, most specific network first."""
@@ -54,6 +57,9 @@ class GeoResolver:
 
     def resolve(self, ip: str | None, from_record: Location | None = None) -> Location:
         """Merge the record's own location with what the address resolves to."""
+        return self._merged(ip, from_record)
+
+    def _merge(self, ip: str | None, from_record: Location | None) -> Location:
         looked_up = self.lookup(ip) if ip else Location()
         record = from_record or Location()
         return Location(

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from functools import lru_cache
 
 _BRACKETED = re.compile(r"^\[(?P<host>[^\]]+)\](?::(?P<port>\d{1,5}))?$")
 _IPV4_WITH_PORT = re.compile(r"^(?P<host>\d{1,3}(?:\.\d{1,3}){3}):(?P<port>\d{1,5})$")
 
 
+# Exports repeat the same few addresses across many records, and parsing dominates.
+@lru_cache(maxsize=65536)
 def parse_ip(text: str | None) -> tuple[str | None, int | None]:
     """Split a client address into ``(ip, port)``.
 

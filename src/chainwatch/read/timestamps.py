@@ -26,6 +26,10 @@ _US = re.compile(
     rf"\s*(?P<meridiem>[AaPp][Mm])?\s*{_ZONE}$"
 )
 
+# The spellings most records use, UAL ``CreationTime`` without a zone and Graph's ``Z``,
+# which :meth:`datetime.fromisoformat` parses several times faster than :data:`_ISO`.
+_COMMON_ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z?")
+
 # The ASP.NET JSON date of the Office 365 reporting web service: epoch milliseconds.
 _DOTNET = re.compile(r"^/Date\((?P<millis>-?\d+)(?P<zone>[+-]\d{4})?\)/$")
 
@@ -38,6 +42,11 @@ def parse_timestamp(text: str) -> datetime:
     ``M/D/YYYY h:mm:ss AM/PM`` with an optional offset, and ``/Date(ms)/``.
     Raises ``ValueError`` naming the value for anything else.
     """
+    if _COMMON_ISO.fullmatch(text):
+        try:
+            return datetime.fromisoformat(text.removesuffix("Z")).replace(tzinfo=UTC)
+        except ValueError:
+            pass  # a field out of range: the general parser below names it
     value = text.strip()
     if not value:
         raise ValueError("empty timestamp")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 from chainwatch.errors import StoreError
 from chainwatch.events import EVENT_TYPES, Event, event_to_dict
@@ -39,12 +41,7 @@ def event_row(event: Event, run_id: int) -> dict[str, Any]:
         time = to_utc(event.time)
     except (TypeError, ValueError) as exc:
         raise StoreError(f"event {event.event_id!r}: field 'time': {exc}") from exc
-    plain = event_to_dict(event)
-    plain["time"] = time.isoformat()  # events come back in UTC, whatever zone the reader gave
-    try:
-        payload = dumps_json(plain)
-    except TypeError as exc:
-        raise StoreError(f"event {event.event_id!r}: cannot serialise as JSON: {exc}") from exc
+    payload = event_payload(event, time)
 
     account_field = ACCOUNT_FIELDS[event.kind]
     account = getattr(event, account_field) if account_field is not None else None
@@ -59,6 +56,29 @@ def event_row(event: Event, run_id: int) -> dict[str, Any]:
         "richness": event_richness(event),
         "payload": payload,
     }
+
+
+def event_payload(event: Event, time: datetime) -> str:
+    """Serialise ``event`` as :func:`~chainwatch.events.event_to_dict` JSON, time in UTC.
+
+    orjson serialises the frozen dataclass in C, several times faster than building
+    the dict first. The output is the same text, with ``kind`` added last. Events whose
+    time is not in the ``UTC`` zone or that orjson rejects (lone surrogates, integers
+    beyond 64 bits) take the dict path.
+    """
+    if event.time.tzinfo is UTC:
+        try:
+            body = orjson.dumps(event)
+        except TypeError:
+            pass
+        else:
+            return f'{body[:-1].decode()},"kind":{orjson.dumps(event.kind).decode()}}}'
+    plain = event_to_dict(event)
+    plain["time"] = time.isoformat()  # events come back in UTC, whatever zone the reader gave
+    try:
+        return dumps_json(plain)
+    except TypeError as exc:
+        raise StoreError(f"event {event.event_id!r}: cannot serialise as JSON: {exc}") from exc
 
 
 def rejected_row(item: Rejected, run_id: int) -> dict[str, Any]:
