@@ -1,7 +1,8 @@
 #!/bin/bash
 # Peak memory of read + enrich + score as events grow with entities fixed, and as
 # entities grow with events roughly fixed. Sign-in logs only, 4 sign-ins per user-day.
-# Usage: bench/memory.sh [work folder]   (prints one JSON line per configuration)
+# Usage: bench/memory.sh [work folder]
+# Prints one JSON line per configuration; run pinned with taskset -c 0 for CPU rates.
 set -euo pipefail
 work=${1:-/tmp/cwbench-memory}
 run() {
@@ -9,9 +10,9 @@ run() {
   local folder="$work/u$users-d$days"
   uv run python bench/generate.py --out "$folder" --users "$users" --days "$days" \
     --sources signin --sign-ins 4 > /dev/null
-  echo -n "{\"users\":$users,\"days\":$days,\"result\":"
-  uv run python bench/measure.py score "$folder/signins.jsonl"
-  echo -n "}"; echo
+  local result
+  result=$(uv run python bench/measure.py score "$folder/signins.jsonl")
+  echo "{\"users\":$users,\"days\":$days,\"result\":$result}"
   rm -rf "$folder"
 }
 echo "# events grow, entities fixed"
