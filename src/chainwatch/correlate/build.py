@@ -19,6 +19,10 @@ from chainwatch.enrich.domains import domain_of_address
 # How far one detection of each model alone moves an incident's severity.
 MODEL_WEIGHTS = {
     "unusual-sign-in": 0.4,
+    "token-replay-sign-in": 0.45,
+    "risky-app-consent": 0.7,
+    "sent-items-deleted-after-surge": 0.7,
+    "slow-exfiltration": 0.6,
     "new-email-rule": 0.6,
     "unusual-login-and-new-email-rule": 1.0,
     "account-hijack-link": 0.55,

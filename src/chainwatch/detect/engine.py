@@ -18,6 +18,7 @@ from chainwatch.baseline.adoption import learn_adoption
 from chainwatch.baseline.book import BaselineBook
 from chainwatch.baseline.context import flag, remember
 from chainwatch.baseline.counts import touch_days
+from chainwatch.baseline.identity import learn_identity
 from chainwatch.baseline.protect import protect, protected_until
 from chainwatch.baseline.sender import learn_message
 from chainwatch.baseline.signin import (
@@ -28,10 +29,12 @@ from chainwatch.baseline.signin import (
 )
 from chainwatch.baseline.threads import learn_thread
 from chainwatch.baseline.volume import learn_items_read, learn_sent, taint_hour
+from chainwatch.detect.app_consent import RiskyAppConsent
 from chainwatch.detect.base import Detection, Model
 from chainwatch.detect.file_access import UnusualFileAccessAfterUnusualLogin
 from chainwatch.detect.hijack_link import AccountHijackLink
 from chainwatch.detect.html_attachment import HtmlAttachmentLure
+from chainwatch.detect.identity_context import remember_identity_context
 from chainwatch.detect.impersonation_link import LoginImpersonationLink
 from chainwatch.detect.link_click import LureLinkClicked
 from chainwatch.detect.link_rarity import RARE_LINK_THRESHOLD, is_org_link, link_rarity
@@ -44,15 +47,28 @@ from chainwatch.detect.outbound import (
     sent_by_account,
 )
 from chainwatch.detect.payment_change import PaymentChangeRequest
+from chainwatch.detect.sent_items_deleted import SentItemsDeletedAfterSurge
+from chainwatch.detect.slow_exfiltration import SlowExfiltration
+from chainwatch.detect.token_replay import TokenReplaySignIn
 from chainwatch.detect.unusual_signin import UnusualSignIn
 from chainwatch.directory import Directory
-from chainwatch.events import EmailMessage, Event, FileAccess, MailboxRuleChange, SignIn
+from chainwatch.events import (
+    AppConsent,
+    EmailMessage,
+    Event,
+    FileAccess,
+    MailboxItemsDeleted,
+    MailboxRuleChange,
+    SignIn,
+)
 from chainwatch.settings import Settings
 
 MODELS: tuple[type[Model], ...] = (
     UnusualSignIn,
+    TokenReplaySignIn,
     NewEmailRule,
     UnusualLoginAndNewEmailRule,
+    RiskyAppConsent,
     AccountHijackLink,
     LoginImpersonationLink,
     LureLinkClicked,
@@ -63,6 +79,8 @@ MODELS: tuple[type[Model], ...] = (
     RecipientSurgeFromUnusualLoginLocation,
     RecipientSurgeWithSuspiciousContent,
     UnusualFileAccessAfterUnusualLogin,
+    SlowExfiltration,
+    SentItemsDeletedAfterSurge,
 )
 REPORT_FLOOR = 15  # detections scoring lower are not kept
 LEARN_BELOW = 60  # events a model scored at or above this are not learned as normal
@@ -102,18 +120,22 @@ class Engine:
 
         new = [d for d in (self._fold_repeat(d) for d in found) if d is not None]
         self._remember_context(event, found)
+        org_domains = frozenset(self.settings.org_domains)
+        remember_identity_context(self.book, event, found, org_domains)
         suspicious = any(d.score >= LEARN_BELOW for d in found)
         for detection in found:
             if detection.score >= LEARN_BELOW:
                 protect(self.book, detection.account, detection.time, detection.detection_id)
         protected = protected_until(self.book, _account_of(event), event.time) is not None
         self._learn(event, suspicious or protected, found)
+        learn_identity(self.book, event, suspicious or protected, self.settings.min_history)
         if protected:
             self._keep_out_of_volume(event)
         return new
 
     def _with_learned_location(self, event: Event) -> Event:
-        if isinstance(event, (FileAccess, MailboxRuleChange)) and event.location.country is None:
+        located = (FileAccess, MailboxRuleChange, AppConsent, MailboxItemsDeleted)
+        if isinstance(event, located) and event.location.country is None:
             learned = learned_location(self.book, event.ip)
             if learned is not None:
                 return replace(event, location=learned)
