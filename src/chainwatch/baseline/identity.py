@@ -110,7 +110,8 @@ def _note_unlearned(state: State, network: str, event: SignIn) -> None:
 
 
 def owner_days(book: BaselineBook, user: str, network: str) -> list[str]:
-    """Days with interactive sign-ins from ``network`` by a client family the account knows."""
+    """Return the days of interactive sign-ins from ``network`` with a client family the
+    account used before."""
     entry = interactive_history(book, user).get("unlearned", {}).get(network)
     if not entry:
         return []
@@ -166,7 +167,7 @@ def consent_history(book: BaselineBook, event: AppConsent) -> State:
 
 
 def network_known(book: BaselineBook, user: str, network: str) -> bool:
-    """Whether ``user`` signed in successfully from ``network`` before (any sign-in kind).
+    """Return whether ``user`` signed in successfully from ``network`` before (any kind).
 
     A network of a ``known_networks`` sign-in of any account counts as known to everyone.
     """

@@ -1,4 +1,4 @@
-"""Risky app consent: an account grants an app the organisation never saw access to its mail.
+"""Risky app consent: an account gives an app that is new to the organisation mail access.
 
 Illicit consent grants let an attacker read and send mail through an OAuth app that
 survives a password reset. The model weighs what the app may do, how new it is to the

@@ -17,7 +17,7 @@ from chainwatch.detect.base import Detection
 from chainwatch.enrich.domains import domain_of_address
 from chainwatch.events import AppConsent, Event, SignIn
 
-CONTEXT_FLOOR = 50  # the engine's floor for context entries
+CONTEXT_FLOOR = 50  # equal to CONTEXT_FLOOR in detect/engine.py, which imports this module
 TOKEN_REPLAY_MODEL = "token-replay-sign-in"
 RISKY_CONSENT_MODEL = "risky-app-consent"
 MAX_RECIPIENTS_REMEMBERED = 50

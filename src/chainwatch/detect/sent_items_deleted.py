@@ -25,7 +25,7 @@ FLAGGED_LINK_CONTEXT = 0.9
 
 
 def is_sent_folder(folder: str | None) -> bool:
-    """Whether a folder path names Sent Items (``Sent Items``, ``Sent``, ``SENT``)."""
+    """Return whether a folder path names Sent Items (``Sent Items``, ``Sent``, ``SENT``)."""
     if not folder:
         return False
     leaf = folder.replace("/", "\\").rstrip("\\").rsplit("\\", 1)[-1].strip().casefold()
