@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from functools import lru_cache
 
 from chainwatch.baseline.book import BaselineBook, State
 
@@ -47,6 +48,7 @@ def egress_network(ip: str | None, asn: str | None = None) -> str | None:
     return f"{network} {asn}"
 
 
+@lru_cache(maxsize=65536)  # the same addresses recur; parsing them was most of scoring time
 def _network(ip: str | None, v4_prefix: int, v6_prefix: int) -> str | None:
     if not ip:
         return None

@@ -18,12 +18,14 @@ from chainwatch.baseline.adoption import learn_adoption
 from chainwatch.baseline.book import BaselineBook
 from chainwatch.baseline.context import flag, remember
 from chainwatch.baseline.counts import touch_days
+from chainwatch.baseline.fingerprints import remember_lure
 from chainwatch.baseline.identity import learn_identity
 from chainwatch.baseline.protect import protect, protected_until
 from chainwatch.baseline.sender import learn_message
 from chainwatch.baseline.signin import (
     learn_ip_location,
     learn_signin,
+    learn_signin_egress,
     learned_location,
     peer_group,
 )
@@ -45,6 +47,7 @@ from chainwatch.detect.outbound import (
     RecipientSurgeWithSuspiciousContent,
     UnusualLoginLocationAndNewUnknownLink,
     sent_by_account,
+    sent_lure_match,
 )
 from chainwatch.detect.payment_change import PaymentChangeRequest
 from chainwatch.detect.sent_items_deleted import SentItemsDeletedAfterSurge
@@ -208,6 +211,10 @@ class Engine:
             elif detection.stage == "delivery":
                 for host in detection.entity_values("link-host"):
                     flag(self.book, "flagged-host", host, entry)
+                if isinstance(event, EmailMessage):
+                    remember_lure(self.book, detection.detection_id, event)
+
+        self._remember_lure_copy(event)
 
         if isinstance(event, EmailMessage):
             sent = sent_by_account(event)
@@ -230,10 +237,29 @@ class Engine:
                             },
                         )
 
+    def _remember_lure_copy(self, event: Event) -> None:
+        """Note that an account sent a copy of a flagged lure, for the surge models."""
+        sent = sent_by_account(event)
+        if sent is None:
+            return
+        match = sent_lure_match(self.book, event)
+        if match is not None:
+            remember(
+                self.book,
+                sent[0],
+                "lure-sent",
+                {
+                    "time": event.time.isoformat(),
+                    "match": match.describe(),
+                    "detection_id": match.detection_id,
+                },
+            )
+
     def _learn(self, event: Event, suspicious: bool, found: list[Detection]) -> None:
         if isinstance(event, SignIn):
             if event.ip and event.location.source == "record":
                 learn_ip_location(self.book, event.ip, event.location)
+            learn_signin_egress(self.book, event)
             if not suspicious:
                 learn_signin(
                     self.book,

@@ -20,6 +20,7 @@ from typing import ClassVar
 
 from chainwatch.baseline.book import BaselineBook
 from chainwatch.baseline.context import recall
+from chainwatch.baseline.fingerprints import LureMatch, match_lure
 from chainwatch.baseline.volume import (
     exceedance_probability,
     hourly_profile,
@@ -63,6 +64,16 @@ def sent_by_account(event: Event) -> tuple[str, tuple[str, ...]] | None:
     return None
 
 
+def sent_lure_match(state: BaselineBook, event: Event) -> LureMatch | None:
+    """Return the remembered lure that a sent message or trace row copies, if any."""
+    if isinstance(event, EmailMessage):
+        hosts = {link.host for link in event.links}
+        return match_lure(state, event.time, event.subject, hosts, event.text_excerpt)
+    if isinstance(event, MailSent):
+        return match_lure(state, event.time, event.subject, set(), None)
+    return None
+
+
 def latest_unusual_signin(state: BaselineBook, account: str, event: Event, within: timedelta):
     signins = recall(state, account, "unusual-signin", event.time, within)
     return max(signins, key=lambda s: (s["score"], s["time"])) if signins else None
@@ -75,7 +86,9 @@ class UnusualLoginLocationAndNewUnknownLink(Model):
         "An account with an unusual sign-in (score 50 or more) in the last 72 hours sends a link "
         "whose host has rarity of at least 0.25 in the organisation, or was flagged by a delivery "
         "model. Score = noisy-OR(0.6 x login, 0.6 x link), where link is the rarity, or 0.9 for a "
-        "flagged host."
+        "flagged host. A sent message that copies a flagged lure (same normalised subject with "
+        "a shared host or similar text, or MinHash text similarity of at least 0.6) counts as "
+        "0.9 even when its URL differs."
     )
     title: ClassVar[str] = "Unusual login location and new unknown link"
     stage: ClassVar[str] = "spread"
@@ -110,25 +123,40 @@ class UnusualLoginLocationAndNewUnknownLink(Model):
             if not is_org_link(link, org_domains)
         ]
         rare = [r for r in rarities if r.rarity >= RARE_LINK_THRESHOLD or r.flagged_by]
-        if not rare:
+        lure = sent_lure_match(state, event)
+        if not rare and lure is None:
             return None
-        worst = max(rare, key=lambda r: (r.flagged_by is not None, r.weighted_rarity))
-        link_p = max(worst.weighted_rarity, 0.9 if worst.flagged_by else 0.0)
+        login_line = (
+            f"unusual sign-in at {login['time'][:16]} from {login.get('where', '?')} "
+            f"(score {login['score']})"
+        )
+        if rare:
+            worst = max(rare, key=lambda r: (r.flagged_by is not None, r.weighted_rarity))
+            link_p = max(worst.weighted_rarity, 0.9 if worst.flagged_by else 0.0)
+            host = worst.host
+            evidence = [worst.describe()]
+        else:
+            # The link changed, but the message copies a flagged lure.
+            link_p = 0.9
+            host = event.links[0].host
+            evidence = []
+        if lure is not None:
+            link_p = max(link_p, 0.9)
+            evidence.append(lure.describe())
         value = 100 * noisy_or(0.6 * login["score"] / 100, 0.6 * link_p)
         return self.make(
             event,
             account=account,
             score=value,
-            summary=f"{account} sent a link to {worst.host} after an unusual sign-in",
+            summary=f"{account} sent a link to {host} after an unusual sign-in",
             explanation=[
-                f"unusual sign-in at {login['time'][:16]} from {login.get('where', '?')} "
-                f"(score {login['score']})",
-                worst.describe(),
+                login_line,
+                *evidence,
                 f"{len(event.recipients)} recipient(s) on this message",
             ],
             entities=[
                 ("account", account),
-                ("link-host", worst.host),
+                ("link-host", host),
                 *(("message-id", m) for m in [event.message_id] if m),
             ],
             event_ids=(event.event_id, login["event_id"]),
@@ -277,7 +305,9 @@ class RecipientSurgeWithSuspiciousContent(_SurgeModel):
         "The same surge while the account sent, in the last 2 hours or in this message, a link "
         "with organisation-wide rarity of at least 0.25 or one flagged by a delivery model. Score "
         "= noisy-OR(0.6 x strength, 0.6 x content), where content is the rarity, or 0.9 for a "
-        "flagged host."
+        "flagged host. Sent messages or message trace rows of the last 2 hours that copy a "
+        "flagged lure (same normalised subject with a shared host or similar text, or MinHash "
+        "text similarity of at least 0.6) count as 0.9 even when each has its own URL."
     )
     title: ClassVar[str] = "Recipient surge with suspicious content"
     triage: ClassVar[TriageGuide] = TriageGuide(
@@ -308,7 +338,11 @@ class RecipientSurgeWithSuspiciousContent(_SurgeModel):
                             "flagged": rarity.flagged_by,
                         }
                     )
-        if not sent_links:
+        lures = recall(state, account, "lure-sent", event.time, timedelta(hours=2))
+        current = sent_lure_match(state, event)
+        if current is not None:
+            lures.append({"match": current.describe()})
+        if not sent_links and not lures:
             return None
         surge = measure_surge(
             state,
@@ -320,19 +354,32 @@ class RecipientSurgeWithSuspiciousContent(_SurgeModel):
         )
         if surge is None:
             return None
-        worst = max(sent_links, key=lambda s: (bool(s.get("flagged")), s.get("rarity", 0)))
-        content_p = 0.9 if worst.get("flagged") else float(worst.get("rarity", 0.5))
+        explanation = [surge.describe()]
+        entities = [("account", account)]
+        content_p = 0.0
+        if sent_links:
+            worst = max(sent_links, key=lambda s: (bool(s.get("flagged")), s.get("rarity", 0)))
+            content_p = 0.9 if worst.get("flagged") else float(worst.get("rarity", 0.5))
+            explanation.append(
+                f"sending a link to {worst['host']}"
+                + (
+                    f", flagged earlier by {worst['flagged']}"
+                    if worst.get("flagged")
+                    else f", rarity {worst.get('rarity', 0):.2f} in the organisation"
+                )
+            )
+            entities.append(("link-host", worst["host"]))
+        if lures:
+            # Copies of a flagged lure count even when each copy has its own URL.
+            content_p = max(content_p, 0.9)
+            explanation.append(f"{len(lures)} sent message(s) copy a lure: {lures[-1]['match']}")
         value = 100 * noisy_or(0.6 * surge.strength, 0.6 * content_p)
-        content = f"sending a link to {worst['host']}" + (
-            f", flagged earlier by {worst['flagged']}"
-            if worst.get("flagged")
-            else f", rarity {worst.get('rarity', 0):.2f} in the organisation"
-        )
         return self.make(
             event,
             account=account,
             score=value,
-            summary=f"{account} mailed {surge.count} recipients in an hour with a rare link",
-            explanation=[surge.describe(), content],
-            entities=[("account", account), ("link-host", worst["host"])],
+            summary=f"{account} mailed {surge.count} recipients in an hour with a rare link "
+            "or a copy of a lure",
+            explanation=explanation,
+            entities=entities,
         )

@@ -202,7 +202,7 @@ def _time_from_microseconds(value: Any) -> datetime:
     text = text_of(value)
     if not text:
         raise FieldError("timestamp", "missing, and no activityId.timeUsec either")
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise FieldError(field, f"invalid microsecond count {text[:40]!r}")
     try:
         return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(text))
@@ -287,7 +287,7 @@ def _integer(value: Any, field: str) -> int:
     if isinstance(value, int):
         return value
     text = text_of(value)
-    if text.lstrip("-").isdigit() and len(text) <= 40:
+    if text.lstrip("-").isascii() and text.lstrip("-").isdigit() and len(text) <= 40:
         return int(text)
     raise FieldError(field, f"expected an integer, found {text[:40]!r}")
 
@@ -306,4 +306,4 @@ def _region_code(value: Any) -> str | None:
 def _first_asn(value: Any) -> int | None:
     first = value[0] if isinstance(value, list) and value else value
     text = text_of(first)
-    return int(text) if text.isdigit() and len(text) <= 10 else None
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 10 else None

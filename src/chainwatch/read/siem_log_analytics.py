@@ -72,7 +72,9 @@ class LogAnalyticsReader:
         if category in USER_SIGN_IN_CATEGORIES:
             return self._sign_in(category, fields, item)
         if category == "officeactivity":
-            return office_activity_item(fields, item.origin, item.raw, self.name)
+            # The source names the audit log, so coverage and sign-in counting treat these
+            # rows like the Unified Audit Log they copy.
+            return office_activity_item(fields, item.origin, item.raw, "office-activity")
         if category == "auditlogs":
             return entra_audit_item(fields, item.origin, self.name, item.raw)
         if not table:

@@ -27,6 +27,7 @@ import orjson
 from chainwatch.events import Client, Location, Origin, SignIn
 from chainwatch.read.base import ReadItem, Rejected, Skipped
 from chainwatch.read.entra_audit import entra_audit_item
+from chainwatch.read.envelope import is_mixed_capture
 from chainwatch.read.ip import parse_ip
 from chainwatch.read.timestamps import parse_timestamp
 from chainwatch.read.ual_input import (
@@ -51,6 +52,8 @@ class SignInReader:
     name = "entra-signin"
 
     def sniff(self, head: bytes, path: str) -> bool:
+        if is_mixed_capture(head):
+            return False  # the Azure Monitor reader reads every family of such a file
         text = decode_head(head).lstrip()
         if not text.startswith(("[", "{")):
             return False
@@ -222,7 +225,7 @@ def _error_code(sign_in: dict[str, Any], envelope: dict[str, Any]) -> int | None
     status = _json_object(raw_status)
     for value in (status.get("errorcode"), sign_in.get("resulttype"), envelope.get("resulttype")):
         text = _text(value)
-        if text.lstrip("-").isdigit():
+        if text.lstrip("-").isascii() and text.lstrip("-").isdigit():
             return int(text)
     return None
 
@@ -242,7 +245,7 @@ def _location(sign_in: dict[str, Any]) -> Location:
         country = bare.strip()
     city = _text(details.get("city")) or None
     asn_text = _text(sign_in.get("autonomoussystemnumber"))
-    asn = int(asn_text) if asn_text.isdigit() else None
+    asn = int(asn_text) if asn_text.isascii() and asn_text.isdigit() else None
     if not (country or city or asn):
         return Location()
     return Location(country=country.upper() or None, city=city, asn=asn, source="record")

@@ -54,7 +54,10 @@ def parse_timestamp(text: str) -> datetime:
     dotnet = _DOTNET.match(value)
     if dotnet:
         # The optional offset in /Date(ms+hhmm)/ is display information: ms is already UTC.
-        return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=int(dotnet["millis"]))
+        try:
+            return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=int(dotnet["millis"]))
+        except OverflowError:
+            raise ValueError(f"timestamp {value!r} is out of range") from None
 
     match = _ISO.match(value) or _US.match(value)
     if match is None:

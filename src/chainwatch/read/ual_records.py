@@ -164,7 +164,7 @@ def _sign_in(record: dict[str, Any], operation: str, user: str, common: dict[str
 
 def _error_code(record: dict[str, Any]) -> int | None:
     number = _text(record, "ErrorNumber")
-    if number.lstrip("-").isdigit():
+    if number.lstrip("-").isascii() and number.lstrip("-").isdigit():
         return int(number)
     return LOGON_ERROR_CODES.get(_text(record, "LogonError"))
 
