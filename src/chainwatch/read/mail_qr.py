@@ -67,7 +67,7 @@ def decode_qr_texts(data: bytes) -> list[str]:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ValueError(f"image rejected as a decompression bomb: {exc}") from None
     barcodes = zxingcpp.read_barcodes(
-        grey, formats=zxingcpp.BarcodeFormat.QRCode | zxingcpp.BarcodeFormat.MicroQRCode
+        grey, formats=(zxingcpp.BarcodeFormat.QRCode, zxingcpp.BarcodeFormat.MicroQRCode)
     )
     return [barcode.text for barcode in barcodes if barcode.valid and barcode.text]
 
