@@ -105,3 +105,18 @@ def test_settings_not_utf8_is_clear_error(tmp_path: Path):
     path.write_bytes(b'[organisation]\ndomains = ["m\xfcller.example"]\n')
     with pytest.raises(SettingsError, match=r"not UTF-8 \(byte 0xfc"):
         load_settings(path)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"known_networks": ["203.0.113.0/24"]}, "must be a table"),
+        ({"known_networks": "x"}, "must be a table"),
+        ({"organisation": "example.com"}, "must be a table"),
+        ({"nonsense_key": 3}, "unknown setting 'nonsense_key'"),
+        ({"enrichment": {"mmdb": "/nonexistent/GeoLite2.mmdb"}}, "not a readable file"),
+    ],
+)
+def test_settings_reject_wrong_shapes(data, message):
+    with pytest.raises(SettingsError, match=message):
+        settings_from_mapping(data, source="chainwatch.toml")

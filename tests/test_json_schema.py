@@ -69,6 +69,7 @@ def test_document_top_level_keys():
         "events",
         "duplicates",
         "skipped",
+        "skipped_kinds",
         "rejected",
         "upgraded",
         "per_reader",

@@ -197,7 +197,8 @@ def _unaudited(book: BaselineBook, present: set[str]) -> list[CoverageGap]:
     return [
         CoverageGap(
             "unaudited-mailboxes",
-            f"{len(senders)} mailboxes sent mail but have no audit record (auditing off or not "
+            f"{len(senders)} {'mailbox' if len(senders) == 1 else 'mailboxes'} sent mail but "
+            "have no audit record (auditing off or not "
             f"exported), so rules and reads there cannot be seen: {listed}{more}",
         )
     ]

@@ -50,6 +50,7 @@ from chainwatch.store import Store
 log = logging.getLogger(__name__)
 
 BATCH = 5000
+MAX_SKIPPED_KINDS = 200  # distinct kinds of skipped records listed in the summary
 ORG_DOMAINS_KEY = "organisation_domains"
 # Days on which the input has sign-in log records (Entra, Google). On those days the audit
 # log's UserLoggedIn copies of the same logons are not scored or learned a second time.
@@ -124,6 +125,8 @@ def ingest(
             notices.append(item)
         elif isinstance(item, Skipped):
             summary.skipped += 1
+            if len(summary.skipped_kinds) < MAX_SKIPPED_KINDS or item.what in summary.skipped_kinds:
+                summary.skipped_kinds[item.what] = summary.skipped_kinds.get(item.what, 0) + 1
         elif isinstance(item, DirectoryEntry):
             per_reader[reader_name or "unknown"] += 1
             directory.append(item)

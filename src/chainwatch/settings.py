@@ -137,6 +137,12 @@ def _decode_settings(raw: bytes) -> str:
     return raw.decode("utf-8-sig")
 
 
+SECTION_EXAMPLES = {
+    "known_networks": '[known_networks] with lines such as "203.0.113.0/24" = "office"',
+    "organisation": '[organisation] with domains = ["example.com"]',
+    "enrichment": '[enrichment] with mmdb = "/path/GeoLite2-City.mmdb"',
+    "detection": "[detection] with alert_severity = 50",
+}
 KNOWN_KEYS: dict[str, frozenset[str]] = {
     "organisation": frozenset({"domains"}),
     "known_networks": frozenset(),  # any CIDR key
@@ -152,10 +158,15 @@ def _check_keys(data: dict[str, Any], source: str) -> None:
     """Reject unknown sections and keys, suggesting the closest known name."""
     for section, value in data.items():
         if section not in KNOWN_KEYS:
+            what = f"section [{section}]" if isinstance(value, dict) else f"setting '{section}'"
+            raise SettingsError(f"{source}: unknown {what}{_suggest(section, KNOWN_KEYS)}")
+        if not isinstance(value, dict):
+            example = SECTION_EXAMPLES.get(section, f"[{section}]")
             raise SettingsError(
-                f"{source}: unknown section [{section}]{_suggest(section, KNOWN_KEYS)}"
+                f"{source}: '{section}' must be a table, not a {type(value).__name__}; "
+                f"write it as {example}"
             )
-        if section == "known_networks" or not isinstance(value, dict):
+        if section == "known_networks":
             continue
         for key in value:
             if key not in KNOWN_KEYS[section]:
@@ -206,6 +217,11 @@ def settings_from_mapping(data: dict[str, Any], source: str = "settings") -> Set
 
     enrichment = data.get("enrichment", {})
     mmdb = enrichment.get("mmdb")
+    if mmdb is not None and (not isinstance(mmdb, str) or not Path(mmdb).expanduser().is_file()):
+        raise SettingsError(
+            f"{source}: enrichment.mmdb {mmdb!r} is not a readable file; give the path of a "
+            "MaxMind .mmdb file or remove the setting"
+        )
     suffixes = enrichment.get("tenant_suffixes", SETTINGS[3].default)
     detection = data.get("detection", {})
     severity = detection.get("alert_severity", 50)
@@ -224,7 +240,7 @@ def settings_from_mapping(data: dict[str, Any], source: str = "settings") -> Set
     return Settings(
         org_domains=domains,
         known_networks=tuple(sorted(networks, key=lambda n: n[0].prefixlen, reverse=True)),
-        mmdb=Path(mmdb) if mmdb else None,
+        mmdb=Path(mmdb).expanduser() if mmdb else None,
         tenant_suffixes=tuple(s.lower() for s in suffixes),
         alert_severity=severity,
         min_history=min_history,

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chainwatch.events import MailSent
+from chainwatch.read.base import Rejected
 from chainwatch.read.message_trace import MessageTraceReader
 from chainwatch.read.signin import SignInReader
 from chainwatch.read.timestamps import parse_timestamp
@@ -185,3 +186,21 @@ def test_cribl_message_trace_reads(tmp_path: Path) -> None:
     ]
     assert mismatches == []
     assert all(e.message_id and not e.message_id.startswith("<") for e in events)
+
+
+def test_unbalanced_quote_does_not_swallow_rows(tmp_path: Path) -> None:
+    rows = ["Received,SenderAddress,RecipientAddress,Subject,Status,MessageTraceId"]
+    for i in range(10):
+        subject = '"Re: quote' if i == 1 else f"Hello {i}"
+        rows.append(
+            f"2026-10-01T09:0{i}:00Z,dana@example.com,r{i}@example.org,{subject},Delivered,"
+            f"0000000{i}-0000-4000-8000-000000000000"
+        )
+    path = tmp_path / "trace.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    items = list(MessageTraceReader().read(path))
+    rejected = [item for item in items if isinstance(item, Rejected)]
+    assert len(items) == 10
+    assert len(rejected) == 1
+    assert rejected[0].origin.position == "row 2"
+    assert "unbalanced quote" in rejected[0].reason

@@ -88,6 +88,7 @@ class ReadSummary:
     rejected: int = 0
     upgraded: int = 0  # stored records replaced by a richer copy of the same record
     directory_entries: int = 0  # people and mailboxes read from directory exports
+    skipped_kinds: dict[str, int] = field(default_factory=dict)  # what was skipped, counted
     per_reader: dict[str, int] = field(default_factory=dict)
     unreadable_files: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)

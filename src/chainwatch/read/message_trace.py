@@ -14,7 +14,7 @@ import csv
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from chainwatch.events import MailSent, Origin
 from chainwatch.read.base import ReadItem, Rejected
@@ -80,15 +80,16 @@ class MessageTraceReader:
             if missing:
                 yield Rejected(Origin(file, "row 0"), "missing column", field=missing[0])
                 return
-            yield from self._csv_rows(file, header, csv.reader(text))
+            yield from self._csv_rows(file, header, text)
 
-    def _csv_rows(
-        self, file: str, header: list[str], reader: Iterator[list[str]]
-    ) -> Iterator[ReadItem]:
+    def _csv_rows(self, file: str, header: list[str], text: TextIO) -> Iterator[ReadItem]:
+        lines = _TrackedLines(text)
+        reader = csv.reader(lines)
         number = 0
         while True:
             number += 1
             origin = Origin(file, f"row {number}")
+            lines.consumed.clear()
             try:
                 cells = next(reader)
             except StopIteration:
@@ -99,9 +100,34 @@ class MessageTraceReader:
             if not any(cell.strip() for cell in cells):
                 number -= 1
                 continue
+            if len(lines.consumed) > MAX_ROW_LINES and any("\n" in cell for cell in cells):
+                # An unbalanced quote made one row swallow the lines after it. Set the
+                # broken line aside and read the swallowed lines as the rows they are.
+                swallowed = list(lines.consumed)
+                yield Rejected(
+                    origin,
+                    f"unbalanced quote: this row ran over {len(swallowed)} lines; the line is "
+                    "set aside and the lines after it are read as rows",
+                    raw=swallowed[0].encode("utf-8", errors="replace")[:MAX_RAW_BYTES],
+                )
+                for line in swallowed[1:]:
+                    number += 1
+                    yield from self._line_row(file, header, line, number)
+                continue
             row = dict(zip(header, cells, strict=False))
             raw = ",".join(cells).encode("utf-8", errors="replace")[:MAX_RAW_BYTES]
             yield self._row_item(row, origin, raw)
+
+    def _line_row(self, file: str, header: list[str], line: str, number: int) -> Iterator[ReadItem]:
+        origin = Origin(file, f"row {number}")
+        raw = line.encode("utf-8", errors="replace")[:MAX_RAW_BYTES]
+        try:
+            cells = next(csv.reader([line]), [])
+        except csv.Error as exc:
+            yield Rejected(origin, f"invalid CSV: {exc}", raw=raw)
+            return
+        if any(cell.strip() for cell in cells):
+            yield self._row_item(dict(zip(header, cells, strict=False)), origin, raw)
 
     def _row_item(self, row: dict[str, Any], origin: Origin, raw: bytes) -> ReadItem:
         trace_id = _text(row.get("messagetraceid")) or None
@@ -109,6 +135,27 @@ class MessageTraceReader:
             return trace_event(row, origin, self.name)
         except FieldError as exc:
             return Rejected(origin, exc.reason, field=exc.field, record_id=trace_id, raw=raw)
+
+
+# A message trace row fits on one line; a subject with line breaks is rare. A row that
+# runs over more lines than this is an unbalanced quote swallowing the rows after it.
+MAX_ROW_LINES = 3
+
+
+class _TrackedLines:
+    """Feeds lines to ``csv.reader`` and remembers which lines the current row used."""
+
+    def __init__(self, text: TextIO) -> None:
+        self._text = text
+        self.consumed: list[str] = []
+
+    def __iter__(self) -> _TrackedLines:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._text)
+        self.consumed.append(line)
+        return line
 
 
 def _text(value: Any) -> str:

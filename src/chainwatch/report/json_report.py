@@ -15,6 +15,7 @@ def read_summary_dict(read: Any) -> dict[str, Any]:
         "events": read.events,
         "duplicates": read.duplicates,
         "skipped": read.skipped,
+        "skipped_kinds": dict(sorted(read.skipped_kinds.items(), key=lambda kv: -kv[1])),
         "rejected": read.rejected,
         "upgraded": read.upgraded,
         "per_reader": read.per_reader,

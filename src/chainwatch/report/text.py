@@ -26,6 +26,11 @@ def render_read_summary(read: dict[str, Any]) -> list[str]:
         f"{plural(read['skipped'], 'record')} of operations not analysed, "
         f"{read['rejected']} rejected.",
     ]
+    if read.get("skipped_kinds"):
+        kinds = list(read["skipped_kinds"].items())
+        parts = ", ".join(f"{safe_text(what, 80)} {count}" for what, count in kinds[:6])
+        more = f", and {len(kinds) - 6} more kinds" if len(kinds) > 6 else ""
+        lines.append(f"  not analysed: {parts}{more}")
     if read.get("per_reader"):
         parts = ", ".join(f"{name} {count}" for name, count in read["per_reader"].items())
         lines.append(f"  by reader: {parts}")
