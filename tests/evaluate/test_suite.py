@@ -89,6 +89,7 @@ def test_evaluate_writes_page(canned_suite, tmp_path: Path):
     # 1 false incident in 50 mailboxes x 4 weeks is 5 per 1,000 mailbox-weeks.
     assert "| saas-adoption | benign | 1 | - | - | - | - / - | 5.00 (1) |" in page
     assert "Command: `chainwatch evaluate --suite ci`" in page
+    assert "20 CPU seconds" in page  # 2 runs of 10 CPU seconds
 
 
 def test_evaluate_prints_table(canned_suite, tmp_path: Path):

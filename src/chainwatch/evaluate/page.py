@@ -144,7 +144,13 @@ def render_markdown(evaluation: Evaluation) -> str:
     lines.append(_markdown_table(_RUN_HEADERS, [_run_row(m) for m in evaluation.measurements]))
     lines += ["", "## How this page was made", ""]
     lines.append(f"- Command: `{evaluation.command}`")
-    lines.append(f"- Wall time: {evaluation.seconds:.0f} s for {len(evaluation.measurements)} runs")
+    runs = len(evaluation.measurements)
+    cpu = sum(m.cpu_seconds for m in evaluation.measurements)
+    lines.append(
+        f"- Wall time: {evaluation.seconds:.0f} s for {runs} run{'s' * (runs != 1)}, "
+        f"{cpu:.0f} CPU seconds in the worker processes; other load on the machine inflates "
+        "wall time but not CPU time"
+    )
     for name, version in environment().items():
         lines.append(f"- {name}: {version}")
     return "\n".join(lines) + "\n"
