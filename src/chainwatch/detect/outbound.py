@@ -241,6 +241,19 @@ class _SurgeModel(Model):
     kinds: ClassVar[frozenset[str]] = frozenset({"email", "mail-sent"})
     repeat_hours: ClassVar[float] = 6.0
 
+    def surge(
+        self, state: BaselineBook, account: str, event: Event, recipients: tuple[str, ...]
+    ) -> Surge | None:
+        """Measure the surge this event completes, with this model's settings."""
+        return measure_surge(
+            state,
+            account,
+            event,
+            recipients,
+            self.settings.min_history,
+            frozenset(self.settings.org_domains),
+        )
+
 
 @dataclass
 class RecipientSurgeFromUnusualLoginLocation(_SurgeModel):
@@ -271,14 +284,7 @@ class RecipientSurgeFromUnusualLoginLocation(_SurgeModel):
         login = latest_unusual_signin(state, account, event, SURGE_LOGIN_LOOKBACK)
         if login is None:
             return None
-        surge = measure_surge(
-            state,
-            account,
-            event,
-            recipients,
-            self.settings.min_history,
-            frozenset(self.settings.org_domains),
-        )
+        surge = self.surge(state, account, event, recipients)
         if surge is None:
             return None
         value = 100 * noisy_or(0.6 * surge.strength, 0.6 * login["score"] / 100)
@@ -344,14 +350,7 @@ class RecipientSurgeWithSuspiciousContent(_SurgeModel):
             lures.append({"match": current.describe()})
         if not sent_links and not lures:
             return None
-        surge = measure_surge(
-            state,
-            account,
-            event,
-            recipients,
-            self.settings.min_history,
-            frozenset(self.settings.org_domains),
-        )
+        surge = self.surge(state, account, event, recipients)
         if surge is None:
             return None
         explanation = [surge.describe()]
