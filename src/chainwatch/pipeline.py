@@ -63,7 +63,7 @@ MIN_DOMAIN_SHARE = 0.05  # inferred organisation domains cover at least this sha
 
 @dataclass
 class AnalysisResult:
-    """What one ``analyze`` run read, found and concluded."""
+    """The result of one ``analyze`` run: input read, events scored, incidents."""
 
     run_id: int
     read: ReadSummary
@@ -183,7 +183,7 @@ def resolve_org_domains(store: Store, settings: Settings) -> tuple[tuple[str, ..
 
 @dataclass
 class Analysis:
-    """What one analysis pass scored."""
+    """Counts and detections of one analysis pass."""
 
     processed: int = 0
     detections: list[Detection] = field(default_factory=list)
@@ -278,7 +278,7 @@ def correlate(store: Store, settings: Settings) -> tuple[list[Incident], list[Co
 
 def directory_changed(store: Store) -> bool:
     """Record the directory's fingerprint; True when it differs from the stored one."""
-    # Where an entry was read does not matter, only what it says.
+    # The file an entry came from does not matter, only its content.
     entries = sorted(repr(replace(entry, origin=NO_ORIGIN)) for entry in store.load_directory())
     fingerprint = hashlib.sha256("\n".join(entries).encode("utf-8")).hexdigest()
     stored = store.get_meta(DIRECTORY_FINGERPRINT_KEY)

@@ -32,7 +32,7 @@ from chainwatch.baseline.network import address_group, learn_egress
 from chainwatch.events import Location, SignIn
 
 FEATURES = ("country", "network", "address_group", "client", "os", "app")
-# Not learned from a ``known_networks`` sign-in: a relay or VPN exit says nothing about
+# Not learned from a ``known_networks`` sign-in: a relay or VPN exit tells nothing about
 # where the account usually is, and must not make the next home sign-in look far away.
 LOCATION_FEATURES = frozenset({"country", "network", "address_group"})
 FORGET_BELOW = 0.25  # a value seen once is forgotten after two half-lives

@@ -90,7 +90,7 @@ def _is_org_account(address: str, org_domains: frozenset[str]) -> bool:
 
 
 def _accounts(group: list[Detection], org_domains: frozenset[str]) -> tuple[str, ...]:
-    """The organisation accounts with account-level findings, first seen first."""
+    """Return the organisation accounts with account-level findings, first seen first."""
     seen: dict[str, None] = {}
     for detection in group:
         if detection.stage == DELIVERY_STAGE:

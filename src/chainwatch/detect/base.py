@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class TriageGuide:
-    """What a detection means and what an analyst does with it."""
+    """The meaning of a detection and the analyst's next steps."""
 
     meaning: str
     check: tuple[str, ...]
