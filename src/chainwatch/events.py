@@ -142,6 +142,7 @@ class FileAccess(Event):
     message_ids: tuple[str, ...] = ()  # Internet Message-IDs of mail items read, when logged
     client: Client = field(default_factory=Client)
     location: Location = field(default_factory=Location)
+    app_id: str | None = None  # the application that read on the user's behalf (ClientAppId)
 
 
 @dataclass(frozen=True, slots=True)

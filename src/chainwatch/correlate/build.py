@@ -21,6 +21,7 @@ MODEL_WEIGHTS = {
     "unusual-sign-in": 0.4,
     "token-replay-sign-in": 0.45,
     "risky-app-consent": 0.7,
+    "consented-app-mail-read": 0.7,
     "sent-items-deleted-after-surge": 0.7,
     "slow-exfiltration": 0.6,
     "new-email-rule": 0.6,

@@ -32,6 +32,7 @@ from chainwatch.baseline.signin import (
 from chainwatch.baseline.threads import learn_thread
 from chainwatch.baseline.volume import learn_items_read, learn_sent, taint_hour
 from chainwatch.detect.app_consent import RiskyAppConsent
+from chainwatch.detect.app_mail_read import ConsentedAppMailRead
 from chainwatch.detect.base import Detection, Model
 from chainwatch.detect.file_access import UnusualFileAccessAfterUnusualLogin
 from chainwatch.detect.hijack_link import AccountHijackLink
@@ -72,6 +73,7 @@ MODELS: tuple[type[Model], ...] = (
     NewEmailRule,
     UnusualLoginAndNewEmailRule,
     RiskyAppConsent,
+    ConsentedAppMailRead,
     AccountHijackLink,
     LoginImpersonationLink,
     LureLinkClicked,

@@ -41,7 +41,18 @@ def remember_identity_context(
             _remember_sign_in(book, event, detection, entry)
         elif detection.model == RISKY_CONSENT_MODEL and isinstance(event, AppConsent):
             app = event.app_name or event.app_id or "?"
-            remember(book, event.user, "risky-consent", {**entry, "app": app, "ip": event.ip})
+            remember(
+                book,
+                event.user,
+                "risky-consent",
+                {
+                    **entry,
+                    "app": app,
+                    "app_id": event.app_id,
+                    "ip": event.ip,
+                    "event_id": event.event_id,
+                },
+            )
         elif detection.stage == "spread":
             remember(book, detection.account, "spread", {**entry, "event_id": event.event_id})
         elif detection.stage == "delivery":
