@@ -66,6 +66,7 @@ class ConsentedAppMailRead(Model):
             return None
         if not event.app_id:
             return None
+
         app_id = event.app_id.casefold()
         consents = [
             entry
@@ -76,6 +77,7 @@ class ConsentedAppMailRead(Model):
         ]
         if not consents:
             return None
+
         consent = max(consents, key=lambda entry: entry["score"])
         app = consent.get("app") or event.app_id
         terms = [CONSENT_WEIGHT * consent["score"] / 100]
@@ -84,13 +86,15 @@ class ConsentedAppMailRead(Model):
             f"granted access at {consent['time'][:16]} (risky-app-consent score "
             f"{consent['score']})"
         ]
+
         network = network_of(event.location)
         if network and not network_known(state, event.user, network):
             terms.append(NEW_NETWORK_WEIGHT)
             explanation.append(f"read from {network}, a network the account never signed in from")
         if event.ip and consent.get("ip") and event.ip != consent["ip"]:
             terms.append(OTHER_ADDRESS_WEIGHT)
-            explanation.append(f"read from {event.ip}; the consent came from {consent['ip']}")
+            explanation.append(f"read from {event.ip}, but the consent came from {consent['ip']}")
+
         return self.make(
             event,
             account=event.user,
