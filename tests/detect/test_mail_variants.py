@@ -92,9 +92,12 @@ def test_payment_change_new_in_thread(run: Run) -> None:
     assert any("reply in a thread of 1 earlier senders" in line for line in detection.explanation)
 
 
-def test_payment_change_known_sender_quiet(run: Run) -> None:
-    message = replace(email(VENDOR, (USERS[3],), MORNING, subject="Invoice 4471"),
-                      text_excerpt=BANK_TEXT)  # fmt: skip
+def test_payment_details_known_sender_quiet(run: Run) -> None:
+    # The established vendor names its bank details without asking to change them.
+    message = replace(
+        email(VENDOR, (USERS[3],), MORNING, subject="Invoice 4471"),
+        text_excerpt="Our bank details are unchanged since the last invoice.",
+    )
     assert run.score(PAYMENT, message) is None
 
 

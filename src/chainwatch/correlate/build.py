@@ -34,7 +34,7 @@ MODEL_WEIGHTS = {
     "recipient-surge-with-suspicious-content": 1.0,
     "unusual-file-access-after-unusual-login": 0.8,
     "lookalike-sender-domain": 0.5,
-    "payment-change-request": 0.6,
+    "payment-change-request": 0.7,
     "html-attachment-lure": 0.55,
 }
 EXTRA_ACCOUNT_POINTS = 5

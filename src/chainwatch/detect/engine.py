@@ -20,6 +20,7 @@ from chainwatch.baseline.context import flag, remember
 from chainwatch.baseline.counts import touch_days
 from chainwatch.baseline.fingerprints import remember_lure
 from chainwatch.baseline.identity import learn_identity
+from chainwatch.baseline.payment import learn_payment_history
 from chainwatch.baseline.protect import protect, protected_until
 from chainwatch.baseline.sender import learn_message
 from chainwatch.baseline.signin import (
@@ -285,6 +286,7 @@ class Engine:
                 learn_message(self.book, event)
                 learn_adoption(self.book, event)
                 learn_thread(self.book, event)
+                learn_payment_history(self.book, event)
         for detection in found:
             namespace = VOLUME_MODELS.get(detection.model)
             if namespace and detection.score >= LEARN_BELOW:
