@@ -107,6 +107,7 @@ def test_change_request_found(text: str) -> None:
         "Our bank details are unchanged.",
         "Meet Sam, your new account manager.",
         "Please update the delivery schedule.",
+        "Your card expired: please update your payment details.",
         "Bankverbindung: DE89 3704 0044 0532 0130 00",
     ],
 )

@@ -39,9 +39,10 @@ _ACCOUNT_WORDS = (
     r"(?:payment|remittance|wire) (?:details|instructions|information|info|account))"
 )
 CHANGE_REQUEST = re.compile(
-    # English: "new IBAN", "update our payment details", "change of bank details".
+    # English: "new IBAN", "update our payment details", "change of bank details". Not
+    # "update your payment details", which asks the reader to renew a card or mandate.
     rf"\b(?:new|updated?|changed?|changing|revised|amended|different|alternative)\s+"
-    rf"(?:(?:our|the|your|of|to|in)\s+){{0,2}}{_ACCOUNT_WORDS}\b|"
+    rf"(?:(?:our|the|of|to|in)\s+){{0,2}}{_ACCOUNT_WORDS}\b|"
     # English: "we have moved our accounts", "switched banks".
     r"\b(?:moved|moving|switched|switching|transferred)\s+(?:our\s+|its\s+)?"
     r"(?:accounts?|banks?|banking)\b|"
