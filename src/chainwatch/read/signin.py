@@ -19,6 +19,7 @@ Keys are matched without regard to case, which covers all three shapes at once.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from chainwatch.read.base import ReadItem, Rejected, Skipped
 from chainwatch.read.entra_audit import entra_audit_item
 from chainwatch.read.envelope import is_mixed_capture
 from chainwatch.read.ip import parse_ip
+from chainwatch.read.signin_projection import project_sign_in_line
 from chainwatch.read.timestamps import parse_timestamp
 from chainwatch.read.ual_input import (
     FieldError,
@@ -71,7 +73,8 @@ class SignInReader:
         )
 
     def read(self, path: Path) -> Iterator[ReadItem]:
-        for item in iter_json_records(path):
+        project = partial(project_sign_in_line, source=self.name)
+        for item in iter_json_records(path, project):
             if isinstance(item, JsonRecord):
                 yield self._record(item)
             else:
@@ -225,7 +228,8 @@ def _error_code(sign_in: dict[str, Any], envelope: dict[str, Any]) -> int | None
     status = _json_object(raw_status)
     for value in (status.get("errorcode"), sign_in.get("resulttype"), envelope.get("resulttype")):
         text = _text(value)
-        if text.lstrip("-").isascii() and text.lstrip("-").isdigit():
+        digits = text.removeprefix("-")  # one sign only: int() rejects "--5"
+        if digits.isascii() and digits.isdigit():
             return int(text)
     return None
 

@@ -43,8 +43,10 @@ def parse_timestamp(text: str) -> datetime:
     Raises ``ValueError`` naming the value for anything else.
     """
     if _COMMON_ISO.fullmatch(text):
+        # An explicit zone is several times faster than ``replace(tzinfo=UTC)``, and
+        # Python 3.11 reads a "Z" or "+00:00" suffix as the ``UTC`` singleton.
         try:
-            return datetime.fromisoformat(text.removesuffix("Z")).replace(tzinfo=UTC)
+            return datetime.fromisoformat(text if text[-1] == "Z" else text + "+00:00")
         except ValueError:
             pass  # a field out of range: the general parser below names it
     value = text.strip()

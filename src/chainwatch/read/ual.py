@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from chainwatch.events import Origin
@@ -33,6 +34,7 @@ from chainwatch.read.ual_input import (
     open_csv_text,
     read_csv_header,
 )
+from chainwatch.read.ual_projection import project_audit_line
 from chainwatch.read.ual_records import (
     RULE_OPERATIONS,
     audit_record_to_item,
@@ -57,7 +59,8 @@ class UalJsonReader:
         return '"CreationTime"' in text and '"Operation"' in text
 
     def read(self, path: Path) -> Iterator[ReadItem]:
-        for item in iter_json_records(path):
+        project = partial(project_audit_line, source=self.name)
+        for item in iter_json_records(path, project):
             if isinstance(item, JsonRecord):
                 yield audit_record_to_item(item.value, item.origin, self.name)
             else:

@@ -15,7 +15,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -23,7 +23,7 @@ from typing import Any, TextIO
 import orjson
 
 from chainwatch.events import Origin
-from chainwatch.read.base import MAX_JSON_DOCUMENT_BYTES, Rejected
+from chainwatch.read.base import MAX_JSON_DOCUMENT_BYTES, ReadItem, Rejected
 
 MAX_LINE_BYTES = 16 * 1024 * 1024
 MAX_JSON_DEPTH = 64
@@ -42,6 +42,11 @@ class FieldError(Exception):
         self.field = field
         self.reason = reason
         super().__init__(f"{field}: {reason}")
+
+
+# Decodes one stripped JSON line into an item, or returns None to leave the line to the
+# generic path. Readers pass one to read the common record shapes without a whole dict.
+LineProjection = Callable[[bytes, Origin], ReadItem | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,19 +115,26 @@ def may_exceed_depth(data: bytes | str, limit: int = MAX_JSON_DEPTH) -> bool:
     return data.count("{") + data.count("[") > limit
 
 
-def iter_json_records(path: Path) -> Iterator[JsonRecord | Rejected]:
+def iter_json_records(
+    path: Path, project: LineProjection | None = None
+) -> Iterator[JsonRecord | ReadItem]:
     """Yield every JSON object in a file: a whole document, JSON lines, or OData pages.
 
     A file whose first line is a complete JSON value is read as JSON lines, one
     ``Rejected`` per bad line. Anything else is one document, loaded whole up to
-    ``MAX_JSON_DOCUMENT_BYTES``.
+    ``MAX_JSON_DOCUMENT_BYTES``. With ``project``, each JSON line within the length
+    and depth limits is first offered to it, and its item is yielded in place of the
+    ``JsonRecord``; lines it returns ``None`` for are read as without it.
     """
     file = str(path)
     try:
         with _open_utf8_lines(path) as lines:
             first = lines.readline(MAX_LINE_BYTES + 1)
             if _is_complete_json(first) or len(first) > MAX_LINE_BYTES:
-                yield from _iter_json_lines(file, first, lines)
+                if project is None:
+                    yield from _iter_json_lines(file, first, lines)
+                else:
+                    yield from _iter_projected_lines(file, first, lines, project)
                 return
     except OSError as exc:
         yield Rejected(Origin(file, ""), f"cannot read file: {exc.strerror or exc}")
@@ -187,6 +199,31 @@ def _iter_json_lines(
     line = first
     while line:
         yield from _json_line_records(file, number, line, lines)
+        number += 1
+        line = lines.readline(MAX_LINE_BYTES + 1)
+
+
+def _iter_projected_lines(
+    file: str,
+    first: bytes,
+    lines: io.BufferedReader | _TranscodedLines,
+    project: LineProjection,
+) -> Iterator[JsonRecord | ReadItem]:
+    """Read JSON lines as :func:`_iter_json_lines` does, offering each line to ``project``.
+
+    Only lines within ``MAX_LINE_BYTES`` and with at most ``MAX_JSON_DEPTH`` brackets
+    reach ``project``, so the limits of the generic path hold for both.
+    """
+    number = 1
+    line = first
+    while line:
+        item = None
+        if len(line) <= MAX_LINE_BYTES and not may_exceed_depth(line):
+            item = project(line.strip(), Origin(file, f"line {number}"))
+        if item is None:
+            yield from _json_line_records(file, number, line, lines)
+        else:
+            yield item
         number += 1
         line = lines.readline(MAX_LINE_BYTES + 1)
 

@@ -164,7 +164,8 @@ def _sign_in(record: dict[str, Any], operation: str, user: str, common: dict[str
 
 def _error_code(record: dict[str, Any]) -> int | None:
     number = _text(record, "ErrorNumber")
-    if number.lstrip("-").isascii() and number.lstrip("-").isdigit():
+    digits = number.removeprefix("-")  # one sign only: int() rejects "--5"
+    if digits.isascii() and digits.isdigit():
         return int(number)
     return LOGON_ERROR_CODES.get(_text(record, "LogonError"))
 
