@@ -1,7 +1,7 @@
 """Shared instances of the small frozen values that many events repeat.
 
 Events are frozen, so one ``Client`` or ``Location`` can serve every event with the
-same fields. Reusing them saves building a dataclass per record. Each cache holds at
+same fields. Reusing them saves building a dataclass per record. Each cache keeps at
 most :data:`MAX_INTERNED` values and is emptied when full, because user agents and
 places come from the records and an export may contain any number of them.
 """
