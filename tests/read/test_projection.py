@@ -37,6 +37,7 @@ UAL_FILE_ACCESS: dict[str, Any] = {
     "ClientIP": "2001:db8:0:166d::1",
     "UserId": "Dana@Example.com",
     "ClientInfoString": "Client=OWA;Action=ViaProxy",
+    "ClientAppId": "A1B2C3D4-0000-4000-8000-00000000AAAA",
     "OperationCount": 3,
     "OperationProperties": [
         {"Name": "MailAccessType", "Value": "Bind"},
@@ -139,6 +140,7 @@ def test_ual_mail_access_projected() -> None:
     assert item.message_ids == ("a1@example.com",)
     assert item.item_count == 2
     assert item.object_id == "\\Inbox;\\Archive"
+    assert item.app_id == "a1b2c3d4-0000-4000-8000-00000000aaaa"
 
 
 def test_ual_sign_in_projected() -> None:

@@ -161,6 +161,8 @@ def test_otrf_office_activity_mail_items() -> None:
     assert event.object_id == "\\Inbox"
     assert event.item_count == 7
     assert len(event.message_ids) == 6  # one Message-ID is listed twice
+    # ClientAppId names the reading app; AppId is Microsoft Graph, the API it called.
+    assert event.app_id == "5a95e683-08ad-424e-a441-1d1aec52c02c"
     assert "ab1cd23ef4567dac24353b8ad047ddeb0b1eb9@ab1cd23ef4567.abcdef12.prod.outlook.com" in (
         event.message_ids
     )
@@ -181,6 +183,8 @@ def test_office_activity_equals_ual_record(tmp_path: Path) -> None:
         "MailboxOwnerUPN": row["MailboxOwnerUPN"],
         "OperationProperties": orjson.loads(row["OperationProperties"]),
         "Folders": orjson.loads(row["Folders"]),
+        "AppId": row["AppId"],
+        "ClientAppId": row["ClientAppId"],
     }
     ual_path = tmp_path / "ual.json"
     ual_path.write_bytes(orjson.dumps([audit]))
@@ -192,6 +196,7 @@ def test_office_activity_equals_ual_record(tmp_path: Path) -> None:
     assert from_sentinel.ip == from_ual.ip  # type: ignore[attr-defined]
     assert from_sentinel.message_ids == from_ual.message_ids  # type: ignore[attr-defined]
     assert from_sentinel.access_type == from_ual.access_type  # type: ignore[attr-defined]
+    assert from_sentinel.app_id == from_ual.app_id  # type: ignore[attr-defined]
 
 
 OFFICE_ACTIVITY_CSV = """\

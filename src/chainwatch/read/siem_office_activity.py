@@ -37,6 +37,7 @@ UAL_KEYS = {
         "ActorIpAddress",
         "MailboxOwnerUPN",
         "ClientInfoString",
+        "ClientAppId",
         "UserAgent",
         "ObjectId",
         "Workload",

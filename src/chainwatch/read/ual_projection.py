@@ -78,6 +78,7 @@ class AuditProjection(msgspec.Struct):
     Workload: str | None = None
     UserAgent: str | None = None
     ClientInfoString: str | None = None
+    ClientAppId: str | None = None
     ErrorNumber: str | None = None
     LogonError: str | None = None
     InterSystemsId: str | None = None
@@ -201,7 +202,9 @@ def _file_access(
     throttled = False
     access_type = None
     message_ids: tuple[str, ...] = ()
+    app_id = None
     if operation == "MailItemsAccessed":
+        app_id = (record.ClientAppId or "").strip().lower() or None
         properties = record.OperationProperties
         throttled = is_truthy(_last_value(properties, "IsThrottled"))
         access_type = _last_value(properties, "MailAccessType") or None
@@ -228,6 +231,7 @@ def _file_access(
         message_ids=message_ids,
         client=interned_client(user_agent or None),
         location=EMPTY_LOCATION,
+        app_id=app_id,
     )
 
 

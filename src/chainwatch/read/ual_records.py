@@ -179,7 +179,11 @@ def _file_access(
     throttled = False
     access_type = None
     message_ids: tuple[str, ...] = ()
+    app_id = None
     if operation == "MailItemsAccessed":
+        # ClientAppId is the app that read the mail. AppId is often the API it used,
+        # such as Microsoft Graph (00000003-0000-0000-c000-000000000000).
+        app_id = _text(record, "ClientAppId").lower() or None
         properties = dict(name_value_pairs(record.get("OperationProperties")))
         throttled = is_truthy(properties.get("IsThrottled", ""))
         access_type = properties.get("MailAccessType") or None
@@ -202,6 +206,7 @@ def _file_access(
         access_type=access_type,
         message_ids=message_ids,
         client=Client(user_agent=user_agent),
+        app_id=app_id,
     )
 
 
