@@ -18,7 +18,7 @@ from chainwatch.baseline.payment_content import account_digest
 from chainwatch.correlate.build import build_incidents
 from chainwatch.events import EmailMessage
 
-from .builders import HISTORY_END, HISTORY_START, USERS, Run, email, month_of_history
+from .builders import HISTORY_END, HISTORY_START, USERS, Run, email, month_of_history, score_of
 
 PAYMENT = "payment-change-request"
 VENDOR = "accounts@harbor-logistics.example"
@@ -159,12 +159,29 @@ def test_habitual_change_wording_lower(vendor_run: Run) -> None:
     first = vendor_run.score(PAYMENT, request(wording))
 
     assert first is not None
-    assert score_or_zero(habitual) < first.score
+    assert score_of(habitual) < first.score
 
 
-def test_new_correspondent_no_history_sign() -> None:
-    run = trained(statements(weeks=2))
+def test_single_earlier_message_no_sign() -> None:
+    run = trained(statements(weeks=1))
     assert run.score(PAYMENT, request()) is None
+
+
+def test_two_earlier_messages_enough() -> None:
+    run = trained(statements(weeks=2))
+    detection = run.score(PAYMENT, request())
+
+    assert detection is not None
+    assert any("sent 2 earlier messages over 30 days" in line for line in detection.explanation)
+
+
+def test_recent_correspondent_no_sign() -> None:
+    # Two messages, but the first only three days before the request.
+    recent = [
+        replace(message, time=REQUEST_TIME - timedelta(days=3 - day))
+        for day, message in enumerate(statements(weeks=2))
+    ]
+    assert trained(recent).score(PAYMENT, request()) is None
 
 
 def test_invalid_check_digits_not_an_account(vendor_run: Run) -> None:
@@ -178,7 +195,3 @@ def test_invalid_check_digits_not_an_account(vendor_run: Run) -> None:
 def test_routine_statement_quiet(vendor_run: Run) -> None:
     message = request("Please find this week's statement attached.", subject="Weekly statement")
     assert vendor_run.score(PAYMENT, message) is None
-
-
-def score_or_zero(detection) -> int:
-    return detection.score if detection is not None else 0

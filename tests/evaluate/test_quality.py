@@ -19,15 +19,7 @@ CATALOGUE = scenario_catalogue()
 
 # Attack variants whose compromised accounts are not all in an alerting incident yet,
 # with what is missing. Strict, so a case that starts passing must be moved out of here.
-PAYMENT_CHANGE_GAP = (
-    "the payment-change request raises no incident of severity 50 or more: without a "
-    "Reply-To nothing scores it, and with one the payment-change-request detection stays "
-    "in an incident below 50"
-)
-NOT_CAUGHT_YET: dict[str, str] = {
-    "payment-change-reply": PAYMENT_CHANGE_GAP,
-    "payment-change-reply-to": PAYMENT_CHANGE_GAP,
-}
+NOT_CAUGHT_YET: dict[str, str] = {}
 # Attack variants whose chain incident does not name the origin message yet.
 ORIGIN_NOT_NAMED_YET: dict[str, str] = dict(NOT_CAUGHT_YET)
 # Benign scenarios that still raise false incidents at severity 50 or more.

@@ -35,10 +35,11 @@ NEW_IN_THREAD_WEIGHT = 0.5
 FIRST_CHANGE_WEIGHT = 0.4
 NEW_ACCOUNT_WEIGHT = 0.5
 URGENCY_WEIGHT = 0.15
-# A sender is established, so its content history counts, after this many messages
-# spread over at least this many days.
-ESTABLISHED_MESSAGES = 3
-ESTABLISHED_DAYS = 7.0
+# A sender is an established correspondent, so its content history counts, once it
+# wrote on this many distinct days, the first at least this many days ago. The share of
+# change requests discounts a short history further.
+ESTABLISHED_DAYS_WITH_MAIL = 2
+ESTABLISHED_SPAN_DAYS = 7.0
 
 
 @dataclass
@@ -50,12 +51,12 @@ class PaymentChangeRequest(Model):
         "details, and the same in German, Nordic, Dutch, French and Spanish). Needs at least "
         "one sign. Sender signs: a look-alike sender domain 0.6, a sender never seen before "
         "0.35, a Reply-To on another registered domain 0.45, a reply (RE:, AW:, SV:) in an "
-        "existing thread by a sender new to it 0.5. Content signs, once the sender has sent "
-        "3 messages over 7 days or more: the message asks to change payment details (new "
-        "IBAN, update our bank details, moved our accounts) 0.4 x (1 - (earlier change "
-        "requests + 0.5) / (earlier messages + 1)), and it names an IBAN with valid check "
-        "digits never seen from the sender or its domain 0.5, when it asks for a change or "
-        "the sender named other accounts before. Urgency or a deadline adds 0.15 to a "
+        "existing thread by a sender new to it 0.5. Content signs, once the sender wrote on "
+        "2 days or more, the first 7 days ago or more: the message asks to change payment "
+        "details (new IBAN, update our bank details, moved our accounts) 0.4 x (1 - (earlier "
+        "change requests + 0.5) / (earlier messages + 1)), and it names an IBAN with valid "
+        "check digits never seen from the sender or its domain 0.5, when it asks for a "
+        "change or the sender named other accounts before. Urgency or a deadline adds 0.15 to a "
         "message with a sign. Score = noisy-OR(0.3, signs). In an incident the detection "
         "weighs 0.7, more than other delivery models, because the request is the whole "
         "attack: no sign-in, rule or surge follows in the tenant, so a request scoring 72 "
@@ -167,7 +168,7 @@ def _add_content_signs(
     explanation: list[str],
 ) -> None:
     """Add the signs that an established sender's message departs from its history."""
-    if history.messages < ESTABLISHED_MESSAGES or history.span_days < ESTABLISHED_DAYS:
+    if history.days < ESTABLISHED_DAYS_WITH_MAIL or history.span_days < ESTABLISHED_SPAN_DAYS:
         return
     new_accounts = [a for a in content.accounts if not history.has_seen(a.digest)]
     asks_change = content.change is not None
