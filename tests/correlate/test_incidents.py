@@ -30,6 +30,8 @@ STAGES = {
     "account-hijack-link": "delivery",
     "login-impersonation-link": "delivery",
     "recipient-surge-from-unusual-login-location": "spread",
+    "risky-app-consent": "persistence",
+    "consented-app-mail-read": "collection",
 }
 
 
@@ -273,3 +275,16 @@ def test_internal_sender_lure_alone_keeps_recipients_apart() -> None:
     lee_signin = detection("unusual-sign-in", LEE, T0 + timedelta(days=1), score=60)
 
     assert len(groups_of(resent, lee_signin)) == 2
+
+
+def test_summary_tells_steps_in_time_order() -> None:
+    consent = detection("risky-app-consent", DANA, T0, summary="granted Mail Sorter")
+    read = detection(
+        "consented-app-mail-read", DANA, T0 + timedelta(hours=2), summary="Mail Sorter read"
+    )
+    [incident] = build_incidents([read, consent], BaselineBook(), ORG)
+
+    granted = incident.summary.index("granted an app access to mail or files")
+    read_through = incident.summary.index("had mail read through that app")
+    assert granted < read_through
+    assert "created or changed mailbox rules" not in incident.summary

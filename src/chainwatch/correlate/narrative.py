@@ -13,9 +13,16 @@ STAGE_ORDER = ("delivery", "click", "sign-in", "collection", "persistence", "spr
 STAGE_PHRASES = {
     "click": "clicked the lure link",
     "sign-in": "signed in from an unusual location",
-    "collection": "read an unusual number of files or mail items",
+    "collection": "read files or mail out of character",
     "persistence": "created or changed mailbox rules",
     "spread": "sent unusual mail",
+}
+# Models whose step reads better in its own words than in its stage's.
+MODEL_PHRASES = {
+    "token-replay-sign-in": "used a session token from new infrastructure",
+    "risky-app-consent": "granted an app access to mail or files",
+    "consented-app-mail-read": "had mail read through that app",
+    "sent-items-deleted-after-surge": "deleted the sent copies",
 }
 
 
@@ -60,15 +67,19 @@ def summarise(
 
     for account in accounts:
         own = [d for d in group if d.account == account]
-        steps = []
-        for stage in STAGE_ORDER[1:]:
-            stage_detections = [d for d in own if d.stage == stage]
-            if stage_detections:
-                first = min(stage_detections, key=lambda d: d.time)
-                steps.append(
-                    f"{STAGE_PHRASES[stage]} ({first.time.strftime('%Y-%m-%d %H:%M')}: "
-                    f"{first.summary})"
-                )
+        # The first detection of each step, a step being a stage or a model with its own
+        # phrase, listed in time order.
+        firsts: dict[str, Detection] = {}
+        for detection in own:
+            if detection.stage not in STAGE_PHRASES:
+                continue
+            phrase = MODEL_PHRASES.get(detection.model, STAGE_PHRASES[detection.stage])
+            if phrase not in firsts or detection.time < firsts[phrase].time:
+                firsts[phrase] = detection
+        steps = [
+            f"{phrase} ({first.time.strftime('%Y-%m-%d %H:%M')}: {first.summary})"
+            for phrase, first in sorted(firsts.items(), key=lambda item: item[1].time)
+        ]
         if steps:
             sentences.append(f"{account} " + "; then ".join(steps) + ".")
 
