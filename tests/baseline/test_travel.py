@@ -9,7 +9,7 @@ import pytest
 from chainwatch.baseline.geography import COUNTRY_AREAS, great_circle_km
 from chainwatch.baseline.travel import trip_between
 
-from ..detect.builders import Run, sign_in
+from ..detect.builders import Run, score_of, sign_in
 from .helpers import daily_signins
 
 NOON = datetime(2024, 4, 15, 12, tzinfo=UTC)
@@ -107,7 +107,8 @@ def test_impossible_travel_adds_evidence() -> None:
 def test_plausible_trip_lowers_country_weight() -> None:
     run = trained()
     last = datetime.fromisoformat(run.book.get("signin", USER)["last_trusted"]["time"])
-    away = {"country": "US", "asn": 64505, "ip": "203.0.113.70"}
+    # A client the account never used, so the travelling-owner discount does not apply.
+    away = {"country": "US", "asn": 64505, "ip": "203.0.113.70", "family": "Firefox"}
     quick = run.score(MODEL, sign_in(USER, last + timedelta(hours=1), **away))
     flown = run.score(MODEL, sign_in(USER, last + timedelta(hours=14), **away))
 
@@ -127,3 +128,83 @@ def test_labelled_signin_keeps_last_trusted() -> None:
     run.feed([sign_in(USER, NOON, ip="203.0.113.99", country="US")])
 
     assert run.book.get("signin", USER)["last_trusted"] == before
+
+
+def flown_to_us(run: Run, hours: float = 14, **fields: object):
+    """A US hotel sign-in ``hours`` after the last trusted sign-in in GB."""
+    last = datetime.fromisoformat(run.book.get("signin", USER)["last_trusted"]["time"])
+    away = {"country": "US", "asn": 64505, "ip": "203.0.113.70", **fields}
+    return sign_in(USER, last + timedelta(hours=hours), **away)  # type: ignore[arg-type]
+
+
+def test_travelling_owner_below_context_floor() -> None:
+    run = trained()
+    detection = run.score(MODEL, flown_to_us(run))
+
+    assert detection is not None
+    assert detection.score < 50
+    assert any(line.startswith("travelling owner") for line in detection.explanation)
+
+
+def test_unknown_client_after_trip_stays_high() -> None:
+    run = trained()
+    owner = run.score(MODEL, flown_to_us(run))
+    stranger = run.score(MODEL, flown_to_us(run, family="python-requests", os="Linux"))
+
+    assert stranger is not None
+    assert stranger.score >= 50
+    assert stranger.score > score_of(owner)
+
+
+def test_token_sign_in_after_trip_not_owner() -> None:
+    # A refresh proves no one was present, so a first token from abroad gets no discount.
+    run = trained()
+    detection = run.score(MODEL, flown_to_us(run, interactive=False))
+
+    assert detection is not None
+    assert detection.score >= 50
+    assert not any(line.startswith("travelling owner") for line in detection.explanation)
+
+
+def test_owner_on_flagged_network_not_discounted() -> None:
+    run = trained()
+    run.book.edit("flagged-network", "AS64505").update(
+        {"time": NOON.isoformat(), "first": NOON.isoformat(), "accounts": ["eve@example.com"]}
+    )
+    detection = run.score(MODEL, flown_to_us(run))
+
+    assert detection is not None
+    assert detection.score >= 50
+    assert not any(line.startswith("travelling owner") for line in detection.explanation)
+
+
+def test_next_day_at_hotel_stays_low() -> None:
+    run = trained()
+    arrival = flown_to_us(run)
+    run.feed([arrival])
+    next_day = sign_in(
+        USER, arrival.time + timedelta(hours=20), country="US", asn=64505, ip="203.0.113.70"
+    )
+    token = sign_in(
+        USER,
+        arrival.time + timedelta(hours=21),
+        country="US",
+        asn=64505,
+        ip="203.0.113.70",
+        interactive=False,
+    )
+
+    assert run.book.get("signin", USER)["last_trusted"]["network"] == "AS64505"
+    assert score_of(run.score(MODEL, next_day)) < 50
+    assert score_of(run.score(MODEL, token)) < 50
+
+
+def test_other_client_from_same_network_not_discounted() -> None:
+    run = trained()
+    stranger = flown_to_us(run, hours=10, family="python-requests", os="Linux")
+    run.feed([stranger])
+    detection = run.score(MODEL, flown_to_us(run))
+
+    assert detection is not None
+    assert detection.score >= 50
+    assert not any(line.startswith("travelling owner") for line in detection.explanation)

@@ -100,6 +100,7 @@ def learn_signin(
         user_state["last_trusted"] = {
             "time": event.time.isoformat(),
             "country": event.location.country,
+            "network": signin_features(event)["network"],
         }
     if event.ip and event.location.source == "record":
         learn_ip_location(book, event.ip, event.location)

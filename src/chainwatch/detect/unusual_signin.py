@@ -8,10 +8,11 @@ later steps of a chain follow.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import ClassVar
 
 from chainwatch.baseline.book import BaselineBook
-from chainwatch.baseline.context import flagged
+from chainwatch.baseline.context import CONTEXT_DAYS, flagged, recall
 from chainwatch.baseline.counts import Rarity
 from chainwatch.baseline.learning import learning_state
 from chainwatch.baseline.network import egress_of
@@ -31,6 +32,7 @@ FEATURE_WEIGHTS = {
     "app": 0.1,
 }
 FLAGGED_NETWORK_WEIGHT = 0.85
+OWN_CONTEXT = timedelta(days=CONTEXT_DAYS)
 # Alone it stays below the context floor (50): a VPN that is not in known_networks also
 # jumps between countries.
 IMPOSSIBLE_TRAVEL_WEIGHT = 0.45
@@ -38,6 +40,13 @@ IMPOSSIBLE_TRAVEL_WEIGHT = 0.45
 # hours or days after the user's last sign-in and so are plausible trips too, which is
 # why the reduction is small.
 PLAUSIBLE_TRIP_FACTOR = 0.8
+# A travelling owner: a plausible flight and an interactive sign-in (or the country and
+# network of the last trusted sign-in), with a client family and OS the account already
+# uses. A new country then brings its new network and address with it, so the location
+# features count once (the largest term) and times this factor.
+# Even a never-seen country (0.75 x 0.5) stays below the context floor (50), so the
+# sign-in feeds no composite model and ties no other traveller on the same network.
+TRAVELLING_OWNER_FACTOR = 0.5
 
 
 @dataclass
@@ -59,8 +68,14 @@ class UnusualSignIn(Model):
         "0.25, app 0.1. Travel from the country of the last trusted sign-in: the distance "
         "between country centres less both countries' radii, over the hours between them; "
         "above 900 km/h adds 0.45, and a new country reachable by a flight plus 3 hours "
-        "has its weight x 0.8. A network or address that another account's unusual sign-in "
-        "used adds 0.85. Contributions combine by noisy-OR, 1 - prod(1 - w). Accounts with "
+        "has its weight x 0.8. A travelling owner (a plausible flight, an interactive sign-in, "
+        "a client family and OS each with p >= 5% for the account, a network no other "
+        "account's unusual sign-in used and no unusual sign-in of this account from it with "
+        "another client) has its country, network and address group counted once, the "
+        "largest of the three, x 0.5. So has a sign-in, interactive or not, with such a "
+        "client from the country and network of the last trusted sign-in. A network or "
+        "address that another account's unusual sign-in used adds 0.85. Contributions "
+        "combine by noisy-OR, 1 - prod(1 - w). Accounts with "
         "fewer than `detection.min_history` successful sign-ins, failed sign-ins, sign-ins "
         "from a `known_networks` label are not scored; sign-ins through the organisation's "
         "egress (a /24 or /48 used by at least 20 accounts, or by 10% of them and at least "
@@ -108,8 +123,26 @@ class UnusualSignIn(Model):
         rarities = signin_rarities(state, event, half_life)
         has_asn = any(r.feature == "network" for r in rarities)
 
+        network = _network_key(event)
+        shared = None
+        if not own_network:
+            shared = flagged(state, "flagged-network", network) or flagged(
+                state, "flagged-ip", event.ip
+            )
+        shared_by_others = shared is not None and event.user not in shared.get("accounts", [])
+        last = user_state.get("last_trusted") or {}
+        arrived = trip is not None and trip.plausible_flight and event.interactive
+        staying = not own_network and _staying(last, event.location.country, network)
+        owner = (
+            (arrived or staying)
+            and not shared_by_others
+            and _familiar_client(rarities)
+            and not _other_client_from(state, event, network)
+        )
+
         terms: list[float] = []
         reasons: list[str] = []
+        location_terms: list[float] = []
         for rarity in rarities:
             if own_network and rarity.feature in LOCATION_FEATURES:
                 continue
@@ -119,22 +152,32 @@ class UnusualSignIn(Model):
             if term is None:
                 continue
             reasons.append(rarity.describe())
+            if owner and rarity.feature in LOCATION_FEATURES:
+                location_terms.append(term)
+                continue
             if rarity.feature == "country" and rarity.novel and trip and trip.plausible_flight:
                 term *= PLAUSIBLE_TRIP_FACTOR
                 reasons.append(f"plausible trip, country weight x {PLAUSIBLE_TRIP_FACTOR}: "
                                + trip.describe())  # fmt: skip
             terms.append(term)
+        if location_terms:
+            largest = max(location_terms)
+            terms.append(largest * TRAVELLING_OWNER_FACTOR)
+            basis = (
+                f"after a plausible trip: {trip.describe()}"
+                if trip is not None and arrived
+                else f"where its last trusted sign-in was, at {last['time'][:16]}"
+            )
+            reasons.append(
+                f"travelling owner: the account's usual client ({event.client.family}, "
+                f"{event.client.os or 'OS unknown'}) {basis}; country, network and address count "
+                f"once, the largest ({largest:.2f}) x {TRAVELLING_OWNER_FACTOR}"
+            )
         if trip is not None and trip.impossible:
             terms.append(IMPOSSIBLE_TRAVEL_WEIGHT)
             reasons.append("impossible travel: " + trip.describe())
 
-        network = _network_key(event)
-        shared = None
-        if not own_network:
-            shared = flagged(state, "flagged-network", network) or flagged(
-                state, "flagged-ip", event.ip
-            )
-        if shared and event.user not in shared.get("accounts", []):
+        if shared is not None and shared_by_others:
             terms.append(FLAGGED_NETWORK_WEIGHT)
             reasons.append(
                 f"same {'network ' + network if network else 'address'} as the unusual "
@@ -177,6 +220,39 @@ def _feature_term(rarity: Rarity) -> float | None:
     if rarity.probability < 0.05:
         return weight * (1.0 - rarity.probability) * org_factor
     return None
+
+
+def _familiar_client(rarities: list[Rarity]) -> bool:
+    """Return whether the client family, and the OS when known, are usual for the account."""
+    by_feature = {rarity.feature: rarity for rarity in rarities}
+    family = by_feature.get("client")
+    if family is None or _feature_term(family) is not None:
+        return False
+    system = by_feature.get("os")
+    return system is None or _feature_term(system) is None
+
+
+def _staying(last: dict, country: str | None, network: str | None) -> bool:
+    """Return whether the last trusted sign-in was from this country and network.
+
+    The account then already moved here and the move was accepted, so a location it has
+    seen only once or twice is not new evidence.
+    """
+    return bool(country and network) and (last.get("country"), last.get("network")) == (
+        country,
+        network,
+    )
+
+
+def _other_client_from(state: BaselineBook, event: SignIn, network: str | None) -> bool:
+    """Return whether an unusual sign-in of the account from this network or address, in
+    the context kept, used a client family other than this one."""
+    family = event.client.family
+    for entry in recall(state, event.user, "unusual-signin", event.time, OWN_CONTEXT):
+        where = entry.get("where", "").split(", ")
+        if (network in where or entry.get("ip") == event.ip) and family not in where:
+            return True
+    return False
 
 
 def _network_key(event: SignIn) -> str | None:
