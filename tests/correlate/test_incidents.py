@@ -32,6 +32,7 @@ STAGES = {
     "recipient-surge-from-unusual-login-location": "spread",
     "risky-app-consent": "persistence",
     "consented-app-mail-read": "collection",
+    "payment-change-request": "delivery",
 }
 
 
@@ -288,3 +289,23 @@ def test_summary_tells_steps_in_time_order() -> None:
     read_through = incident.summary.index("had mail read through that app")
     assert granted < read_through
     assert "created or changed mailbox rules" not in incident.summary
+
+
+def test_link_free_request_titled_as_payment_change() -> None:
+    sender = "accounts@vendor.example.org"
+    request = detection(
+        "payment-change-request",
+        sender,
+        T0,
+        score=81,
+        entities=(
+            ("sender", sender),
+            ("message-id", "req-1@vendor.example.org"),
+            ("recipient", DANA),
+        ),
+    )
+    [incident] = build_incidents([request], BaselineBook(), ORG)
+
+    assert incident.title == f"Payment-change request from {sender}"
+    assert "without links" in incident.summary
+    assert "linking to" not in incident.summary

@@ -31,10 +31,12 @@ def title_for(
 ) -> str:
     stages = {d.stage for d in group}
     if not accounts:
-        hosts = ", ".join(origin.link_hosts) if origin else "a link"
-        return (
-            f"Suspicious message from {origin.sender if origin else 'an external sender'} ({hosts})"
-        )
+        sender = origin.sender if origin else "an external sender"
+        if origin is not None and origin.traced_by == "payment-change-request":
+            return f"Payment-change request from {sender}"
+        if origin is not None and origin.link_hosts:
+            return f"Suspicious message from {sender} ({', '.join(origin.link_hosts)})"
+        return f"Suspicious message from {sender}"
     who = accounts[0] if len(accounts) == 1 else f"{len(accounts)} accounts"
     if "spread" in stages and ("sign-in" in stages or "persistence" in stages):
         return f"Account takeover spreading from {who}"
@@ -57,10 +59,11 @@ def summarise(
     sentences: list[str] = []
     if origin is not None:
         when = origin.time.strftime("%Y-%m-%d %H:%M UTC") if origin.time else "an unknown time"
-        hosts = ", ".join(origin.link_hosts) or "a link"
+        hosts = ", ".join(origin.link_hosts)
         sentences.append(
             f"The chain starts with a message from {origin.sender or 'an unknown sender'} on "
-            f"{when} linking to {hosts}"
+            f"{when} "
+            + (f"linking to {hosts}" if hosts else "without links")
             + (f" (message id {origin.message_id})" if origin.message_id else "")
             + "."
         )
