@@ -23,12 +23,7 @@ NOT_CAUGHT_YET: dict[str, str] = {}
 # Attack variants whose chain incident does not name the origin message yet.
 ORIGIN_NOT_NAMED_YET: dict[str, str] = dict(NOT_CAUGHT_YET)
 # Benign scenarios that still raise false incidents at severity 50 or more.
-NOISY_YET: dict[str, str] = {
-    "travel-plausible": (
-        "travellers' first sign-ins abroad, joined by slow-exfiltration detections on "
-        "their file reads, make two incidents of severity 50 or more"
-    ),
-}
+NOISY_YET: dict[str, str] = {}
 
 
 def _cases(kind: str, known_gaps: dict[str, str]) -> list[pytest.param]:

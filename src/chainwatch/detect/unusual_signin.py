@@ -133,6 +133,8 @@ class UnusualSignIn(Model):
         last = user_state.get("last_trusted") or {}
         arrived = trip is not None and trip.plausible_flight and event.interactive
         staying = not own_network and _staying(last, event.location.country, network)
+        # NOTE: SignIn carries no device id or MFA detail, so an attacker who copies the
+        # victim's client family and OS after a plausible interval gets this discount too.
         owner = (
             (arrived or staying)
             and not shared_by_others
