@@ -18,9 +18,11 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from chainwatch.baseline.book import BaselineBook
+from chainwatch.baseline.counts import iso_time
 from chainwatch.enrich.domains import domain_of_address
 from chainwatch.events import Event, FileAccess, MailSent
 
@@ -85,7 +87,7 @@ def observe(book: BaselineBook, event: Event, org_domains: frozenset[str]) -> No
     if channel is None:
         return
     days = book.edit("coverage", "days").setdefault(channel, {})
-    day = event.time.date().isoformat()
+    day = iso_time(event.time)[:10]  # the date part, as ``time.date().isoformat()``
     days[day] = days.get(day, 0) + 1
 
     if isinstance(event, FileAccess) and event.throttled:
@@ -96,6 +98,9 @@ def observe(book: BaselineBook, event: Event, org_domains: frozenset[str]) -> No
 
     account = _account(event)
     if account and _is_org(account, org_domains):
+        known = (book.get("coverage", "accounts") or {}).get(account)
+        if known is not None and channel in known:
+            return
         accounts = book.edit("coverage", "accounts")
         seen = accounts.setdefault(account, [])
         if channel not in seen:
@@ -112,6 +117,7 @@ def _account(event: Event) -> str | None:
     return None
 
 
+@lru_cache(maxsize=65536)  # accounts recur on every event, and both arguments are immutable
 def _is_org(address: str, org_domains: frozenset[str]) -> bool:
     domain = domain_of_address(address)
     return bool(domain) and any(domain == d or domain.endswith("." + d) for d in org_domains)

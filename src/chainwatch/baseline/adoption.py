@@ -12,9 +12,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from chainwatch.baseline.book import BaselineBook, State
+from chainwatch.baseline.counts import iso_before, iso_time
 from chainwatch.events import EmailMessage
 
 ADOPTION_DAYS = 7
+ADOPTION_SPAN = timedelta(days=ADOPTION_DAYS)
 MAX_RECENT_SENDERS = 64
 MAX_RECENT_RECIPIENTS = 256
 NAMESPACE = "link-adoption"
@@ -32,7 +34,7 @@ def learn_adoption(book: BaselineBook, event: EmailMessage) -> None:
     """Record the sender and recipients of a learned message for each domain it links to."""
     if event.nested_depth > 0 or not event.links:
         return
-    iso = event.time.isoformat()
+    iso = iso_time(event.time)
     for domain in {link.registered_domain or link.host for link in event.links}:
         state = book.edit(NAMESPACE, domain)
         if event.sender:
@@ -43,7 +45,7 @@ def learn_adoption(book: BaselineBook, event: EmailMessage) -> None:
 
 
 def _count_since(seen: dict[str, str], earliest: str, latest: str) -> int:
-    return sum(1 for iso in seen.values() if earliest <= iso <= latest)
+    return len([iso for iso in seen.values() if earliest <= iso <= latest])
 
 
 def recent_spread(book: BaselineBook, domain: str | None, now: datetime) -> tuple[int, int]:
@@ -51,8 +53,8 @@ def recent_spread(book: BaselineBook, domain: str | None, now: datetime) -> tupl
     state: State | None = book.get(NAMESPACE, domain) if domain else None
     if not state:
         return 0, 0
-    earliest = (now - timedelta(days=ADOPTION_DAYS)).isoformat()
-    latest = now.isoformat()
+    earliest = iso_before(now, ADOPTION_SPAN)
+    latest = iso_time(now)
     return (
         _count_since(state.get("senders", {}), earliest, latest),
         _count_since(state.get("recipients", {}), earliest, latest),

@@ -13,9 +13,19 @@ across workers, or replaced by a key-value state of a streaming engine.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 State = dict[str, Any]
+
+
+class KeyIndex(Protocol):
+    """A lookup structure derived from the keys of one namespace (see :meth:`key_index`)."""
+
+    def add(self, key: str, state: State) -> None:
+        """Take in a key new to the namespace, with its state."""
+
+
+IndexT = TypeVar("IndexT", bound=KeyIndex)
 
 
 class BaselineBook:
@@ -24,6 +34,12 @@ class BaselineBook:
     def __init__(self, states: Mapping[tuple[str, str], State] | None = None) -> None:
         self._states: dict[tuple[str, str], State] = dict(states or {})
         self._dirty: set[tuple[str, str]] = set()
+        # Derived lookups, never saved. A new book, such as one loaded from the store,
+        # starts without them. Each is built on first use and kept up to date by
+        # :meth:`edit`. ``_namespaces`` maps each namespace that :meth:`items` walked to
+        # its states by key in insertion order, so a walk costs the size of its namespace.
+        self._namespaces: dict[str, dict[str, State]] = {}
+        self._key_indexes: dict[str, dict[type, KeyIndex]] = {}
 
     def get(self, namespace: str, key: str) -> State | None:
         """Return a state for reading; callers must not modify it."""
@@ -37,6 +53,13 @@ class BaselineBook:
         if state is None:
             state = {}
             self._states[pair] = state
+            indexed = self._namespaces.get(namespace)
+            if indexed is not None:
+                indexed[key] = state
+            key_indexes = self._key_indexes.get(namespace)
+            if key_indexes:
+                for index in key_indexes.values():
+                    index.add(key, state)
         return state
 
     def dirty_items(self) -> Iterator[tuple[tuple[str, str], State]]:
@@ -51,9 +74,31 @@ class BaselineBook:
         yield from self._states.items()
 
     def count(self, namespace: str) -> int:
-        return sum(1 for ns, _ in self._states if ns == namespace)
+        return len(self._namespace(namespace))
 
     def items(self, namespace: str) -> Iterator[tuple[str, State]]:
-        for (ns, key), state in self._states.items():
-            if ns == namespace:
-                yield key, state
+        """Yield the (key, state) pairs of one namespace in the order they were created."""
+        yield from self._namespace(namespace).items()
+
+    def key_index(self, namespace: str, kind: type[IndexT]) -> IndexT:
+        """Return the ``kind`` index of ``namespace``'s keys, building it on first use.
+
+        ``kind()`` makes an empty index; it is given every key of the namespace in
+        insertion order, then each key that :meth:`edit` creates later. An index sees
+        only keys, with their states at the time they were added.
+        """
+        indexes = self._key_indexes.setdefault(namespace, {})
+        index = indexes.get(kind)
+        if index is None:
+            index = kind()
+            for key, state in self.items(namespace):
+                index.add(key, state)
+            indexes[kind] = index
+        return index  # type: ignore[return-value]
+
+    def _namespace(self, namespace: str) -> dict[str, State]:
+        indexed = self._namespaces.get(namespace)
+        if indexed is None:
+            indexed = {key: state for (ns, key), state in self._states.items() if ns == namespace}
+            self._namespaces[namespace] = indexed
+        return indexed

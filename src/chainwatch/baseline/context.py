@@ -12,14 +12,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chainwatch.baseline.book import BaselineBook
+from chainwatch.baseline.counts import iso_before, iso_time, parse_iso
 
 CONTEXT_DAYS = 14
+CONTEXT_SPAN = timedelta(days=CONTEXT_DAYS)
 MAX_ENTRIES = 50
 
 
 def _recent(entries: list[dict[str, Any]], now: datetime, within: timedelta) -> list[dict]:
-    earliest = (now - within).isoformat()
-    latest = now.isoformat()
+    earliest = iso_before(now, within)
+    latest = iso_time(now)
     return [e for e in entries if earliest <= e["time"] <= latest]
 
 
@@ -27,7 +29,7 @@ def remember(book: BaselineBook, account: str, kind: str, entry: dict[str, Any])
     """Append a context entry (it must have an ISO ``time``) for ``account``."""
     state = book.edit("account", account)
     entries = state.setdefault(kind, [])
-    cutoff = (datetime.fromisoformat(entry["time"]) - timedelta(days=CONTEXT_DAYS)).isoformat()
+    cutoff = (parse_iso(entry["time"]) - CONTEXT_SPAN).isoformat()
     entries[:] = [e for e in entries if e["time"] >= cutoff][-MAX_ENTRIES + 1 :]
     entries.append(entry)
 

@@ -11,7 +11,8 @@ signin_rarities`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import lru_cache
 
 MAX_VALUES = 256  # distinct values kept per counted feature; the rarest are dropped first
 
@@ -80,6 +81,15 @@ def org_prior(members_with_value: int, members: int) -> float:
     return (members_with_value + 0.5) / (members + 1.0)
 
 
+@lru_cache(maxsize=4096)
+def parse_iso(text: str) -> datetime:
+    """Return ``datetime.fromisoformat(text)``, cached because state times recur."""
+    return datetime.fromisoformat(text)
+
+
+# Cached because scoring one sign-in decays the same state to the same time once per
+# feature. The result depends only on the instants, so equal keys give equal results.
+@lru_cache(maxsize=4096)
 def decay_factor(since: str | None, now: datetime, half_life_days: float) -> float:
     """Return ``2 ** (-age / half_life)`` for the days from ISO time ``since`` to ``now``.
 
@@ -87,7 +97,7 @@ def decay_factor(since: str | None, now: datetime, half_life_days: float) -> flo
     """
     if not since:
         return 1.0
-    age_days = (now - datetime.fromisoformat(since)).total_seconds() / 86400.0
+    age_days = (now - parse_iso(since)).total_seconds() / 86400.0
     if age_days <= 0:
         return 1.0
     return 2.0 ** (-age_days / half_life_days)
@@ -97,9 +107,55 @@ def day_number(time: datetime) -> int:
     return time.toordinal()
 
 
+# The last datetime formatted, its text, and the texts of times derived from it (window
+# starts keyed by their length, the clock hour keyed by "hour").
+# The engine passes one event's ``time`` object to every baseline, and the baselines
+# format it and the window bounds before it several times per event. ``isoformat`` of an
+# aware datetime costs about as much as the rest of a small baseline update. The cache is
+# keyed on the object itself (``is``), never on equality, because equal datetimes in
+# other zones format differently.
+_last_formatted: tuple[datetime, str, dict[timedelta | str, str]] | None = None
+
+
+def _formatted(time: datetime) -> tuple[datetime, str, dict[timedelta | str, str]]:
+    global _last_formatted
+    last = _last_formatted
+    if last is None or last[0] is not time:
+        last = (time, time.isoformat(), {})
+        _last_formatted = last
+    return last
+
+
+def iso_time(time: datetime) -> str:
+    """Return ``time.isoformat()``, reusing the text while the same object is passed again."""
+    return _formatted(time)[1]
+
+
+def iso_before(time: datetime, delta: timedelta) -> str:
+    """Return ``(time - delta).isoformat()``, cached like :func:`iso_time`."""
+    earlier = _formatted(time)[2]
+    text = earlier.get(delta)
+    if text is None:
+        if len(earlier) >= 16:  # only a handful of window lengths are in use
+            earlier.clear()
+        text = (time - delta).isoformat()
+        earlier[delta] = text
+    return text
+
+
+def iso_hour(time: datetime) -> str:
+    """Return the ISO text of the start of ``time``'s clock hour, cached like :func:`iso_time`."""
+    derived = _formatted(time)[2]
+    text = derived.get("hour")
+    if text is None:
+        text = time.replace(minute=0, second=0, microsecond=0).isoformat()
+        derived["hour"] = text
+    return text
+
+
 def touch_days(state: dict, time: datetime) -> None:
     """Update first/last seen and the distinct-day count of an entity state."""
-    iso = time.isoformat()
+    iso = iso_time(time)
     state.setdefault("first", iso)
     if iso < state["first"]:
         state["first"] = iso
@@ -116,7 +172,7 @@ def days_known(state: dict, now: datetime) -> float:
     first = state.get("first")
     if not first:
         return 0.0
-    return max(0.0, (now - datetime.fromisoformat(first)).total_seconds() / 86400.0)
+    return max(0.0, (now - parse_iso(first)).total_seconds() / 86400.0)
 
 
 def percentile(values: list[int], fraction: float) -> int:

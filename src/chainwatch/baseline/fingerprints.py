@@ -14,9 +14,11 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from chainwatch.baseline.book import BaselineBook
+from chainwatch.baseline.counts import iso_before, iso_time
 from chainwatch.baseline.threads import normalise_subject
 from chainwatch.events import EmailMessage
 
@@ -24,6 +26,7 @@ PERMUTATIONS = 64
 SHINGLE_WORDS = 4
 MAX_LURES = 200  # remembered lures; the oldest are forgotten first
 LURE_DAYS = 30
+LURE_SPAN = timedelta(days=LURE_DAYS)
 SIMILAR_TEXT = 0.6  # estimated Jaccard similarity of shingles that counts as "the same text"
 MIN_SUBJECT_CHARS = 8  # shorter normalised subjects ("hi", "invoice") are too common to match
 _PRIME = (1 << 61) - 1  # a Mersenne prime for the universal hash family a*x + b mod p
@@ -63,12 +66,12 @@ class LureMatch:
         return "; ".join(parts)
 
 
-def minhash(text: str | None) -> list[int]:
-    """Return the MinHash signature of the text's word shingles (empty for no text)."""
+def _shingle_hashes(text: str | None) -> set[int]:
+    """Return the 64-bit hashes of the text's word shingles (empty below one shingle)."""
     words = _WORDS.findall((text or "").casefold())
     if len(words) < SHINGLE_WORDS:
-        return []
-    hashes = {
+        return set()
+    return {
         int.from_bytes(
             hashlib.blake2b(
                 " ".join(words[i : i + SHINGLE_WORDS]).encode("utf-8"), digest_size=8
@@ -77,7 +80,76 @@ def minhash(text: str | None) -> list[int]:
         )
         for i in range(len(words) - SHINGLE_WORDS + 1)
     }
+
+
+def minhash(text: str | None) -> list[int]:
+    """Return the MinHash signature of the text's word shingles (empty for no text)."""
+    hashes = _shingle_hashes(text)
+    if not hashes:
+        return []
     return [min((a * h + b) % _PRIME for h in hashes) for a, b in _PERMUTATION_COEFFICIENTS]
+
+
+# Slot j of a signature is min over shingles h of (a_j * h + b_j) mod p. As a_j is
+# invertible mod p, a slot value v can only come from a shingle h with
+# h = (v - b_j) / a_j mod p, its residue. Two texts agree in slot j only if the text
+# being matched has a shingle with that residue. So a text that shares no shingle with
+# a lure needs none of its 64 minima (all 64 took about 2 ms per bench message of
+# about 1,400 characters, on the machine of docs/benchmarks.md).
+_INVERSES = tuple(pow(a, -1, _PRIME) for a, _ in _PERMUTATION_COEFFICIENTS)
+
+
+@lru_cache(maxsize=1024)  # remembered lures are compared with every sent message
+def _slot_residues(signature: tuple[int, ...]) -> tuple[int, ...] | None:
+    """Return the shingle residue behind each slot, or ``None`` for a malformed signature."""
+    residues = []
+    for value, (_, b), inverse in zip(
+        signature, _PERMUTATION_COEFFICIENTS, _INVERSES, strict=False
+    ):
+        if type(value) is not int or not 0 <= value < _PRIME:
+            return None
+        residues.append((value - b) * inverse % _PRIME)
+    return tuple(residues)
+
+
+class TextShingles:
+    """A text's shingles, compared with signatures without computing its whole signature.
+
+    ``similarity(signature)`` equals ``similarity(minhash(text), signature)``.
+    """
+
+    def __init__(self, text: str | None) -> None:
+        self.hashes = _shingle_hashes(text)
+        self.residues = {h % _PRIME for h in self.hashes}
+        self._slots: dict[int, int] = {}
+
+    def slot(self, index: int) -> int:
+        """Return slot ``index`` of the text's MinHash signature."""
+        value = self._slots.get(index)
+        if value is None:
+            a, b = _PERMUTATION_COEFFICIENTS[index]
+            value = min((a * h + b) % _PRIME for h in self.hashes)
+            self._slots[index] = value
+        return value
+
+    def similarity(self, signature: list[int]) -> float:
+        if not self.hashes or not signature:
+            return 0.0
+        try:
+            residues = _slot_residues(tuple(signature))
+        except TypeError:  # an unhashable value in a stored signature
+            residues = None
+        if residues is None:
+            own = [self.slot(index) for index in range(PERMUTATIONS)]
+            return similarity(own, signature)
+        slot = self.slot
+        present = self.residues
+        matches = sum(
+            1
+            for index, residue in enumerate(residues)
+            if residue in present and slot(index) == signature[index]
+        )
+        return matches / PERMUTATIONS
 
 
 def similarity(first: list[int], second: list[int]) -> float:
@@ -97,7 +169,7 @@ def remember_lure(book: BaselineBook, detection_id: str, event: EmailMessage) ->
         {
             "detection_id": detection_id,
             "sender": event.sender or "",
-            "time": event.time.isoformat(),
+            "time": iso_time(event.time),
             "subject": normalise_subject(event.subject),
             "hosts": sorted({link.host for link in event.links}),
             "signature": minhash(event.text_excerpt),
@@ -118,18 +190,17 @@ def match_lure(
     if not state:
         return None
     normalised = normalise_subject(subject)
-    earliest = (now - timedelta(days=LURE_DAYS)).isoformat()
-    recent = [
-        lure for lure in state.get("lures", []) if earliest <= lure["time"] <= now.isoformat()
-    ]
+    earliest = iso_before(now, LURE_SPAN)
+    latest = iso_time(now)
+    recent = [lure for lure in state.get("lures", []) if earliest <= lure["time"] <= latest]
     if not recent:
         return None
-    signature = minhash(text)  # computed only while a lure is remembered
+    shingles = TextShingles(text)  # computed only while a lure is remembered
     best: LureMatch | None = None
     for lure in recent:
         same_subject = len(normalised) >= MIN_SUBJECT_CHARS and normalised == lure["subject"]
         shared = tuple(sorted(hosts & set(lure["hosts"])))
-        text_similarity = similarity(signature, lure["signature"])
+        text_similarity = shingles.similarity(lure["signature"])
         copies = (
             same_subject and (shared or text_similarity >= SIMILAR_TEXT or not text)
         ) or text_similarity >= SIMILAR_TEXT

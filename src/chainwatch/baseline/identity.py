@@ -18,13 +18,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from chainwatch.baseline.book import BaselineBook, State
-from chainwatch.baseline.counts import increment, touch_days
+from chainwatch.baseline.counts import increment, iso_before, iso_time, parse_iso, touch_days
 from chainwatch.events import AppConsent, Event, FileAccess, Location, SignIn
 
 RECENT_INTERACTIVE = timedelta(hours=24)
 MAX_RECENT = 50
 MAX_CONSENT_USERS = 50
 READ_DAYS_KEPT = 10
+READ_DAYS_KEPT_SPAN = timedelta(days=READ_DAYS_KEPT)
 MAX_READ_NETWORKS = 10
 
 
@@ -76,9 +77,9 @@ def _learn_interactive(book: BaselineBook, event: SignIn, suspicious: bool) -> N
         return
     state = book.edit("signin-interactive", event.user)
     network = network_of(event.location)
-    cutoff = (event.time - RECENT_INTERACTIVE).isoformat()
+    cutoff = iso_before(event.time, RECENT_INTERACTIVE)
     recent = [r for r in state.get("recent", []) if r[0] >= cutoff][-(MAX_RECENT - 1) :]
-    recent.append([event.time.isoformat(), network, event.ip])
+    recent.append([iso_time(event.time), network, event.ip])
     state["recent"] = recent
     if suspicious:
         if network:
@@ -130,8 +131,8 @@ def recent_interactive(
     state: State, now: datetime, network: str | None, ip: str | None
 ) -> list[list]:
     """Interactive sign-ins of the last day from ``network`` or ``ip``, before ``now``."""
-    earliest = (now - RECENT_INTERACTIVE).isoformat()
-    latest = now.isoformat()
+    earliest = iso_before(now, RECENT_INTERACTIVE)
+    latest = iso_time(now)
     return [
         r
         for r in state.get("recent", [])
@@ -188,8 +189,8 @@ def read_days(book: BaselineBook, event: FileAccess, network: str) -> dict[str, 
     entry = state.get("networks", {}).get(network)
     if entry is None:
         return None
-    first = datetime.fromisoformat(entry["first"])
-    if event.time - first > timedelta(days=READ_DAYS_KEPT):
+    first = parse_iso(entry["first"])
+    if event.time - first > READ_DAYS_KEPT_SPAN:
         return None
     return dict(entry.get("items", {}))
 
@@ -206,8 +207,8 @@ def _learn_read_day(book: BaselineBook, event: FileAccess, min_history: int) -> 
     state = book.edit("read-network", event.user)
     networks = state.setdefault("networks", {})
     if tracked is None:
-        networks[network] = {"first": event.time.isoformat(), "items": {}}
-    cutoff = (event.time - timedelta(days=READ_DAYS_KEPT)).isoformat()
+        networks[network] = {"first": iso_time(event.time), "items": {}}
+    cutoff = iso_before(event.time, READ_DAYS_KEPT_SPAN)
     for key in [k for k, v in networks.items() if v["first"] < cutoff]:
         del networks[key]
     while len(networks) > MAX_READ_NETWORKS:

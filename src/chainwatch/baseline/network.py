@@ -33,7 +33,8 @@ MAX_EGRESS_PER_USER = 64
 
 def address_group(ip: str | None) -> str | None:
     """Return the /24 (IPv4) or /64 (IPv6) network of ``ip``, or ``None`` if invalid."""
-    return _network(ip, 24, 64)
+    groups = _networks(ip) if ip else None
+    return groups[0] if groups else None
 
 
 def egress_network(ip: str | None, asn: str | None = None) -> str | None:
@@ -42,23 +43,29 @@ def egress_network(ip: str | None, asn: str | None = None) -> str | None:
     With an ASN (``"AS64500"``) the key is ``"203.0.113.0/24 AS64500"``, so an address
     that enrichment places in another ASN is never taken for the organisation's egress.
     """
-    network = _network(ip, 24, 48)
+    groups = _networks(ip) if ip else None
+    network = groups[1] if groups else None
     if network is None or not asn:
         return network
     return f"{network} {asn}"
 
 
 @lru_cache(maxsize=65536)  # the same addresses recur; parsing them was most of scoring time
-def _network(ip: str | None, v4_prefix: int, v6_prefix: int) -> str | None:
-    if not ip:
-        return None
+def _networks(ip: str) -> tuple[str, str] | None:
+    """Return the address group and the egress network of ``ip``, parsing it once."""
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:
         return None
     if address.version == 6 and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
-    prefix = v4_prefix if address.version == 4 else v6_prefix
+    if address.version == 4:
+        network = _network_text(address, 24)
+        return network, network
+    return _network_text(address, 64), _network_text(address, 48)
+
+
+def _network_text(address: ipaddress.IPv4Address | ipaddress.IPv6Address, prefix: int) -> str:
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 
 

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import ipaddress
 from datetime import datetime
+from functools import lru_cache
 
 from chainwatch.baseline.book import BaselineBook, State
-from chainwatch.baseline.counts import increment, touch_days
+from chainwatch.baseline.counts import increment, iso_time, parse_iso, touch_days
 from chainwatch.enrich.domains import domain_of_address
 from chainwatch.events import Direction, EmailMessage
 
 MAX_SENDERS_PER_HOST = 32
 
 
+@lru_cache(maxsize=65536)  # a mail server sends many messages from one address
 def sending_network(ip: str | None) -> str | None:
     """Return the /24 (IPv4) or /48 (IPv6) network of a sending address."""
     if not ip:
@@ -80,7 +82,7 @@ def _learn_link(state: State, event: EmailMessage) -> None:
             "message_id": event.message_id,
             "sender": event.sender,
             "subject": event.subject,
-            "time": event.time.isoformat(),
+            "time": iso_time(event.time),
             "recipients": list(event.recipients[:20]),
         }
     state["messages"] = state.get("messages", 0) + 1
@@ -106,5 +108,5 @@ def org_mail_history(book: BaselineBook, now: datetime) -> tuple[int, float]:
     """Return ``(messages learned, days since the first)`` for the organisation."""
     state = book.get("org", "mail") or {}
     first = state.get("first")
-    span = (now - datetime.fromisoformat(first)).total_seconds() / 86400.0 if first else 0.0
+    span = (now - parse_iso(first)).total_seconds() / 86400.0 if first else 0.0
     return state.get("messages", 0), max(0.0, span)

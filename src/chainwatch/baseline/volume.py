@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from chainwatch.baseline.book import BaselineBook, State
-from chainwatch.baseline.counts import percentile
+from chainwatch.baseline.counts import iso_before, iso_hour, iso_time, percentile
 
 WINDOW = timedelta(hours=1)
 MAX_HISTORY_HOURS = 2000
@@ -19,7 +19,7 @@ MAX_CONTACTS = 5000
 
 
 def _prune(window: list[list], now: datetime) -> list[list]:
-    cutoff = (now - WINDOW).isoformat()
+    cutoff = iso_before(now, WINDOW)
     return [entry for entry in window if entry[0] > cutoff]
 
 
@@ -29,7 +29,7 @@ def _close_hour(state: State, now: datetime) -> int:
     An hour marked ``tainted`` (a detection fired in it) is not added to the history, so
     an attacker's burst never becomes the account's normal.
     """
-    hour = now.replace(minute=0, second=0, microsecond=0).isoformat()
+    hour = iso_hour(now)
     closed = 0
     if state.get("hour") != hour:
         has_hour = state.get("hour") is not None and state.get("hour_count", 0) > 0
@@ -82,14 +82,17 @@ def learn_sent(book: BaselineBook, account: str, time: datetime, recipients: tup
     for recipient in recipients:
         if recipient not in seen_in_window:
             # The third item marks a recipient this account had never mailed before.
-            window.append([time.isoformat(), recipient, recipient not in known])
+            window.append([iso_time(time), recipient, recipient not in known])
             seen_in_window.add(recipient)
     state["window"] = window
     keys = set(state.get("hour_keys", []))
+    added = "hour_keys" not in state
     for recipient in recipients:
         if recipient not in keys and len(keys) < MAX_CONTACTS:
             keys.add(recipient)
-    state["hour_keys"] = sorted(keys)
+            added = True
+    if added:  # else the stored list, kept sorted, is unchanged
+        state["hour_keys"] = sorted(keys)
     state["hour_count"] = len(keys)
     contacts = state.setdefault("contacts", {})
     for recipient in recipients:
@@ -108,7 +111,7 @@ def learn_items_read(book: BaselineBook, account: str, time: datetime, count: in
         history.append(closed)
         del history[:-MAX_HISTORY_HOURS]
     window = _prune(state.get("window", []), time)
-    window.append([time.isoformat(), count])
+    window.append([iso_time(time), count])
     state["window"] = window
     state["hour_count"] = state.get("hour_count", 0) + count
 

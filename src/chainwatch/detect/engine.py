@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from chainwatch.baseline.adoption import learn_adoption
 from chainwatch.baseline.book import BaselineBook
 from chainwatch.baseline.context import flag, remember
-from chainwatch.baseline.counts import touch_days
+from chainwatch.baseline.counts import iso_time, touch_days
 from chainwatch.baseline.fingerprints import remember_lure
 from chainwatch.baseline.identity import learn_identity
 from chainwatch.baseline.payment import learn_payment_history
@@ -111,26 +111,32 @@ class Engine:
         self.models = [cls(settings=settings) for cls in MODELS]
         self.detections: dict[str, Detection] = {}
         self.events_seen = 0
+        self._org_domains = frozenset(settings.org_domains)
+        self._model_by_name = {model.name: model for model in self.models}
+        # The models of each event kind in MODELS order, filled in as kinds appear.
+        self._models_by_kind: dict[str, tuple[Model, ...]] = {}
 
     def process(self, event: Event) -> list[Detection]:
         """Score and learn one event; return the detections it raised (repeats folded)."""
         self.events_seen += 1
         event = self._with_learned_location(event)
+        models = self._models_by_kind.get(event.kind)
+        if models is None:
+            models = tuple(m for m in self.models if event.kind in m.kinds)
+            self._models_by_kind[event.kind] = models
         found: list[Detection] = []
-        for model in self.models:
-            if event.kind not in model.kinds:
-                continue
+        for model in models:
             detection = model.score(self.book, event)
             if detection is not None and detection.score >= REPORT_FLOOR:
                 found.append(detection)
 
         new = [d for d in (self._fold_repeat(d) for d in found) if d is not None]
         self._remember_context(event, found)
-        org_domains = frozenset(self.settings.org_domains)
-        remember_identity_context(self.book, event, found, org_domains)
-        suspicious = any(d.score >= LEARN_BELOW for d in found)
+        remember_identity_context(self.book, event, found, self._org_domains)
+        suspicious = False
         for detection in found:
             if detection.score >= LEARN_BELOW:
+                suspicious = True
                 protect(self.book, detection.account, detection.time, detection.detection_id)
         protected = protected_until(self.book, _account_of(event), event.time) is not None
         self._learn(event, suspicious or protected, found)
@@ -148,7 +154,7 @@ class Engine:
         return event
 
     def _fold_repeat(self, detection: Detection) -> Detection | None:
-        model = next(m for m in self.models if m.name == detection.model)
+        model = self._model_by_name[detection.model]
         if model.repeat_hours <= 0:
             self.detections[detection.detection_id] = detection
             return detection
@@ -217,42 +223,39 @@ class Engine:
                 if isinstance(event, EmailMessage):
                     remember_lure(self.book, detection.detection_id, event)
 
-        self._remember_lure_copy(event)
-
-        if isinstance(event, EmailMessage):
-            sent = sent_by_account(event)
-            if sent is not None:
-                org_domains = frozenset(self.settings.org_domains)
-                for link in event.links:
-                    if is_org_link(link, org_domains):
-                        continue
-                    rarity = link_rarity(self.book, link, event.time)
-                    if rarity.rarity >= RARE_LINK_THRESHOLD or rarity.flagged_by:
-                        remember(
-                            self.book,
-                            sent[0],
-                            "rare-link-sent",
-                            {
-                                "time": event.time.isoformat(),
-                                "host": link.host,
-                                "rarity": rarity.weighted_rarity,
-                                "flagged": rarity.flagged_by,
-                            },
-                        )
-
-    def _remember_lure_copy(self, event: Event) -> None:
-        """Note that an account sent a copy of a flagged lure, for the surge models."""
         sent = sent_by_account(event)
         if sent is None:
             return
+        self._remember_lure_copy(event, sent[0])
+
+        if isinstance(event, EmailMessage):
+            for link in event.links:
+                if is_org_link(link, self._org_domains):
+                    continue
+                rarity = link_rarity(self.book, link, event.time)
+                if rarity.rarity >= RARE_LINK_THRESHOLD or rarity.flagged_by:
+                    remember(
+                        self.book,
+                        sent[0],
+                        "rare-link-sent",
+                        {
+                            "time": iso_time(event.time),
+                            "host": link.host,
+                            "rarity": rarity.weighted_rarity,
+                            "flagged": rarity.flagged_by,
+                        },
+                    )
+
+    def _remember_lure_copy(self, event: Event, sender: str) -> None:
+        """Note that ``sender`` sent a copy of a flagged lure, for the surge models."""
         match = sent_lure_match(self.book, event)
         if match is not None:
             remember(
                 self.book,
-                sent[0],
+                sender,
                 "lure-sent",
                 {
-                    "time": event.time.isoformat(),
+                    "time": iso_time(event.time),
                     "match": match.describe(),
                     "detection_id": match.detection_id,
                 },

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import ClassVar
 
 from chainwatch.baseline.book import BaselineBook
@@ -73,6 +74,7 @@ def edit_distance(a: str, b: str, limit: int = 3) -> int:
     return previous[-1]
 
 
+@lru_cache(maxsize=65536)  # hosts recur, and the result depends only on the string
 def lookalike_of(host: str) -> str | None:
     """Return the Microsoft name a host's labels imitate, if any."""
     for label in re.split(r"[.\-]", host.lower()):

@@ -14,10 +14,12 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from encodings import idna
+from functools import lru_cache
 from typing import ClassVar
 
-from chainwatch.baseline.book import BaselineBook
-from chainwatch.baseline.counts import days_known
+from chainwatch.baseline.book import BaselineBook, State
+from chainwatch.baseline.counts import days_known, parse_iso
+from chainwatch.baseline.near_names import NearNames
 from chainwatch.detect.base import Detection, Model, TriageGuide, noisy_or
 from chainwatch.detect.impersonation_link import HOMOGLYPHS, edit_distance
 from chainwatch.enrich.domains import DomainResolver, domain_of_address
@@ -71,6 +73,7 @@ class Lookalike:
         )
 
 
+@lru_cache(maxsize=65536)  # domains recur, and the result depends only on the string
 def fold(domain: str) -> str:
     """Return the domain in Unicode, with look-alike characters folded to Latin ones."""
     labels = []
@@ -88,14 +91,62 @@ def registered(domain: str) -> str:
     return _RESOLVER.registered_domain(domain) or domain
 
 
-def _known_domains(state: BaselineBook, before: datetime) -> dict[str, int]:
-    """Return vendor domains with enough history by ``before``, with their message counts."""
-    known: dict[str, int] = {}
-    for domain, history in state.items("sender-domain"):
-        messages = history.get("messages", 0)
-        if messages >= MIN_VENDOR_MESSAGES and days_known(history, before) >= MIN_VENDOR_DAYS:
-            known[registered(domain)] = known.get(registered(domain), 0) + messages
-    return known
+class SenderDomainIndex:
+    """Sender-domain keys grouped by registered domain, with a near-name index of those.
+
+    Kept in the book (:meth:`BaselineBook.key_index`) and given each new key of the
+    ``sender-domain`` namespace, so a look-up costs the near matches, not the number
+    of domains seen. Message counts and first-seen times are read from the states at
+    look-up time, because they change after a key is added.
+    """
+
+    def __init__(self) -> None:
+        self.added = 0
+        self.keys: dict[str, list[tuple[int, str]]] = {}  # registered -> (order, key)
+        self.by_folded: dict[str, list[str]] = {}  # folded registered -> registered
+        self.near = NearNames()  # folded registered domains
+
+    def add(self, key: str, state: State) -> None:
+        order = self.added
+        self.added += 1
+        domain = registered(key)
+        entries = self.keys.get(domain)
+        if entries is None:
+            entries = self.keys[domain] = []
+            if len(domain.split(".")[0]) >= MIN_NAME_LENGTH:
+                folded = fold(domain)
+                self.by_folded.setdefault(folded, []).append(domain)
+                self.near.add(folded)
+        entries.append((order, key))
+
+
+def _near_vendor_domains(
+    state: BaselineBook, folded: str, before: datetime
+) -> list[tuple[int, str, int]]:
+    """Return ``(order, registered domain, messages)`` of established vendor domains
+    whose folded name may be within edit distance 2 of ``folded``.
+
+    A registered domain is established by ``before`` when one of its sender domains had
+    at least :data:`MIN_VENDOR_MESSAGES` messages and was first seen at least
+    :data:`MIN_VENDOR_DAYS` before it; its messages are those of all such sender
+    domains, and its order that of the first of them to be created.
+    """
+    index = state.key_index("sender-domain", SenderDomainIndex)
+    found = []
+    for near in index.near.candidates(folded):
+        for domain in index.by_folded[near]:
+            messages = 0
+            first: int | None = None
+            for order, key in index.keys[domain]:
+                history = state.get("sender-domain", key) or {}
+                count = history.get("messages", 0)
+                if count >= MIN_VENDOR_MESSAGES and days_known(history, before) >= MIN_VENDOR_DAYS:
+                    messages += count
+                    if first is None:
+                        first = order
+            if first is not None:
+                found.append((first, domain, messages))
+    return sorted(found)
 
 
 def find_lookalike(
@@ -112,15 +163,17 @@ def find_lookalike(
         return None
     if domain in org_domains:
         return None
+    # Organisation domains first, then vendor domains in the order they were first seen,
+    # because the first of equally good matches is reported.
     targets = {d: ("organisation", 0) for d in org_domains}
     # A vendor domain is imitated only if it was established before the sender's domain
     # appeared, so similarly named vendors first seen together never match each other.
-    first_seen = datetime.fromisoformat(history["first"]) if history else now
-    for known, messages in _known_domains(state, first_seen).items():
+    first_seen = parse_iso(history["first"]) if history else now
+    folded = fold(domain)
+    for _, known, messages in _near_vendor_domains(state, folded, first_seen):
         targets.setdefault(known, ("vendor", messages))
     targets.pop(domain, None)
 
-    folded = fold(domain)
     best: Lookalike | None = None
     for target, (kind, messages) in targets.items():
         if len(target.split(".")[0]) < MIN_NAME_LENGTH:
@@ -134,8 +187,6 @@ def find_lookalike(
     return best
 
 
-# NOTE: each message from a young domain is compared with every established sender
-# domain. With tens of thousands of vendor domains this needs an index.
 @dataclass
 class LookalikeSenderDomain(Model):
     name: ClassVar[str] = "lookalike-sender-domain"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import lru_cache
 
+from chainwatch.enrich.copying import field_setter
 from chainwatch.enrich.domains import DomainResolver, domain_of_address
 from chainwatch.enrich.geo import GeoResolver
 from chainwatch.enrich.useragent import parse_client
@@ -27,6 +28,12 @@ from chainwatch.events import (
 )
 from chainwatch.settings import Settings
 
+_sign_in_with = field_setter(SignIn, "location", "client")
+_file_access_with = field_setter(FileAccess, "location", "client")
+_rule_change_with = field_setter(MailboxRuleChange, "location")
+_message_with = field_setter(EmailMessage, "links", "direction")
+_mail_sent_with = field_setter(MailSent, "direction")
+
 
 class Enricher:
     """Adds location, client, registered-domain and direction facts to events."""
@@ -38,9 +45,16 @@ class Enricher:
         self.domains = DomainResolver(settings.tenant_suffixes)
         # Few distinct clients appear per tenant; Client is frozen, so results are shared.
         self._client = lru_cache(maxsize=4096)(self._parse_client)
+        # Links and addresses recur across messages, and both are immutable. The
+        # organisation's domains are fixed when the enricher is made.
+        self._link = lru_cache(maxsize=65536)(self._with_registered_domain)
+        self._is_internal = lru_cache(maxsize=65536)(self._is_internal_uncached)
 
     def is_internal_address(self, address: str | None) -> bool:
         """Return True when ``address`` belongs to one of the organisation's domains."""
+        return self._is_internal(address)
+
+    def _is_internal_uncached(self, address: str | None) -> bool:
         domain = domain_of_address(address)
         if domain is None:
             return False
@@ -50,9 +64,10 @@ class Enricher:
         """Classify a message as inbound, outbound, internal or external."""
         if not self.org_domains or not sender:
             return Direction.UNKNOWN
-        sender_internal = self.is_internal_address(sender)
-        any_external = any(not self.is_internal_address(r) for r in recipients)
-        any_internal = any(self.is_internal_address(r) for r in recipients)
+        is_internal = self._is_internal
+        sender_internal = is_internal(sender)
+        any_external = any(not is_internal(r) for r in recipients)
+        any_internal = any(is_internal(r) for r in recipients)
         if sender_internal:
             return Direction.OUTBOUND if any_external else Direction.INTERNAL
         return Direction.INBOUND if any_internal or not recipients else Direction.EXTERNAL
@@ -60,29 +75,20 @@ class Enricher:
     def enrich(self, event: Event) -> Event:
         """Return ``event`` with enrichment fields filled in."""
         if isinstance(event, SignIn):
-            return replace(
-                event,
-                location=self.geo.resolve(event.ip, event.location),
-                client=self._client(event.client),
+            return _sign_in_with(
+                event, self.geo.resolve(event.ip, event.location), self._client(event.client)
             )
         if isinstance(event, FileAccess):
-            return replace(
-                event,
-                location=self.geo.resolve(event.ip, event.location),
-                client=self._client(event.client),
+            return _file_access_with(
+                event, self.geo.resolve(event.ip, event.location), self._client(event.client)
             )
         if isinstance(event, MailboxRuleChange):
-            return replace(event, location=self.geo.resolve(event.ip, event.location))
+            return _rule_change_with(event, self.geo.resolve(event.ip, event.location))
         if isinstance(event, EmailMessage):
             links = tuple(
-                replace(link, registered_domain=self.domains.registered_domain(link.host))
-                if link.registered_domain is None
-                else link
-                for link in event.links
+                self._link(link) if link.registered_domain is None else link for link in event.links
             )
-            return replace(
-                event, links=links, direction=self.direction(event.sender, event.recipients)
-            )
+            return _message_with(event, links, self.direction(event.sender, event.recipients))
         if isinstance(event, LinkClick):
             domain = event.registered_domain or self.domains.registered_domain(event.host)
             return replace(
@@ -91,8 +97,11 @@ class Enricher:
                 location=self.geo.resolve(event.ip, event.location),
             )
         if isinstance(event, MailSent):
-            return replace(event, direction=self.direction(event.sender, event.recipients))
+            return _mail_sent_with(event, self.direction(event.sender, event.recipients))
         return event
+
+    def _with_registered_domain(self, link: Link) -> Link:
+        return replace(link, registered_domain=self.domains.registered_domain(link.host))
 
     def _parse_client(self, client: Client) -> Client:
         if client.family is not None:

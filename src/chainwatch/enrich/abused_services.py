@@ -14,6 +14,7 @@ prefix where only part of a host serves user content (``docs.google.com/forms``)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from chainwatch.events import Link
@@ -168,13 +169,32 @@ CATALOGUE: tuple[AbusedService, ...] = (
 
 def abused_service(link: Link) -> AbusedService | None:
     """Return the catalogue entry a link's URL falls under, the most specific first."""
+    return _abused_service(link.url, link.host.lower())
+
+
+# Services by catalogue host, in catalogue order. A host can only fall under the
+# entries of its own name and of its parent domains.
+_BY_HOST: dict[str, list[AbusedService]] = {}
+for _service in CATALOGUE:
+    _BY_HOST.setdefault(_service.host, []).append(_service)
+
+
+@lru_cache(maxsize=65536)  # links recur across messages, and both arguments are immutable
+def _abused_service(url: str, host: str) -> AbusedService | None:
     try:
-        path = urlsplit(link.url).path or "/"
+        path = urlsplit(url).path or "/"
     except ValueError:
         path = "/"
-    host = link.host.lower()
+    candidates: list[AbusedService] = []
+    suffix = host
+    while True:
+        candidates.extend(_BY_HOST.get(suffix, ()))
+        dot = suffix.find(".")
+        if dot < 0:
+            break
+        suffix = suffix[dot + 1 :]
     best: AbusedService | None = None
-    for service in CATALOGUE:
+    for service in sorted(candidates, key=CATALOGUE.index):
         if service.matches(host, path) and (best is None or len(service.label) > len(best.label)):
             best = service
     return best
