@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import random
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -9,6 +10,7 @@ from chainwatch.baseline.book import BaselineBook, State
 from chainwatch.baseline.counts import iso_before, iso_hour, iso_time
 from chainwatch.baseline.fingerprints import TextShingles, minhash, similarity
 from chainwatch.baseline.near_names import NearNames
+from chainwatch.baseline.network import _network_text
 from chainwatch.detect.impersonation_link import edit_distance
 
 LURE_TEXT = (
@@ -115,3 +117,17 @@ def test_namespace_items_include_new_keys():
     book.edit("signin", "b@example.com")
     assert [key for key, _ in book.items("signin")] == ["a@example.com", "b@example.com"]
     assert book.count("signin") == 2
+
+
+def test_network_text_matches_ipaddress():
+    rng = random.Random(7)
+    texts = ["192.0.2.7", "0.0.0.0", "255.255.255.255", "2001:db8::1", "::1", "::", "fe80::1%eth0",
+             "fe80::%eth0", "::ffff:203.0.113.9", "2001:db8:0:0:1::"]  # fmt: skip
+    texts += [str(ipaddress.IPv4Address(rng.getrandbits(32))) for _ in range(300)]
+    texts += [str(ipaddress.IPv6Address(rng.getrandbits(128))) for _ in range(300)]
+    texts += [str(ipaddress.IPv6Address(rng.getrandbits(64) << 64)) for _ in range(100)]
+    for text in texts:
+        address = ipaddress.ip_address(text)
+        for prefix in (24, 48, 64) if address.version == 6 else (24,):
+            expected = str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+            assert _network_text(address, prefix) == expected, (text, prefix)

@@ -100,16 +100,16 @@ _INVERSES = tuple(pow(a, -1, _PRIME) for a, _ in _PERMUTATION_COEFFICIENTS)
 
 
 @lru_cache(maxsize=1024)  # remembered lures are compared with every sent message
-def _slot_residues(signature: tuple[int, ...]) -> tuple[int, ...] | None:
-    """Return the shingle residue behind each slot, or ``None`` for a malformed signature."""
-    residues = []
-    for value, (_, b), inverse in zip(
-        signature, _PERMUTATION_COEFFICIENTS, _INVERSES, strict=False
+def _slot_residues(signature: tuple[int, ...]) -> dict[int, tuple[int, ...]] | None:
+    """Return the slots behind each shingle residue, or ``None`` for a malformed signature."""
+    slots: dict[int, list[int]] = {}
+    for index, (value, (_, b), inverse) in enumerate(
+        zip(signature, _PERMUTATION_COEFFICIENTS, _INVERSES, strict=False)
     ):
         if type(value) is not int or not 0 <= value < _PRIME:
             return None
-        residues.append((value - b) * inverse % _PRIME)
-    return tuple(residues)
+        slots.setdefault((value - b) * inverse % _PRIME, []).append(index)
+    return {residue: tuple(indexes) for residue, indexes in slots.items()}
 
 
 class TextShingles:
@@ -142,13 +142,11 @@ class TextShingles:
         if residues is None:
             own = [self.slot(index) for index in range(PERMUTATIONS)]
             return similarity(own, signature)
-        slot = self.slot
-        present = self.residues
-        matches = sum(
-            1
-            for index, residue in enumerate(residues)
-            if residue in present and slot(index) == signature[index]
-        )
+        matches = 0
+        for residue in residues.keys() & self.residues:
+            for index in residues[residue]:
+                if self.slot(index) == signature[index]:
+                    matches += 1
         return matches / PERMUTATIONS
 
 

@@ -66,7 +66,13 @@ def _networks(ip: str) -> tuple[str, str] | None:
 
 
 def _network_text(address: ipaddress.IPv4Address | ipaddress.IPv6Address, prefix: int) -> str:
-    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+    """Return ``str(ip_network(f"{address}/{prefix}", strict=False))`` without parsing text."""
+    if isinstance(address, ipaddress.IPv6Address) and address.scope_id:
+        # The parsed form keeps a zone when no host bits are set, so take that path.
+        return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+    host_bits = address.max_prefixlen - prefix
+    network = type(address)(int(address) >> host_bits << host_bits)
+    return f"{network}/{prefix}"
 
 
 @dataclass(frozen=True, slots=True)
