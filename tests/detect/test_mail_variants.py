@@ -10,7 +10,16 @@ import pytest
 
 from chainwatch.detect.lookalike_sender import fold
 
-from .builders import HISTORY_END, HISTORY_START, USERS, Run, email, link, month_of_history
+from .builders import (
+    HISTORY_END,
+    HISTORY_START,
+    USERS,
+    Run,
+    email,
+    link,
+    mail_sent,
+    month_of_history,
+)
 
 LOOKALIKE = "lookalike-sender-domain"
 PAYMENT = "payment-change-request"
@@ -142,3 +151,37 @@ def test_plain_html_attachment_quiet(run: Run) -> None:
         attachment_types=("text/html",),
     )
     assert run.score(HTML, message) is None
+
+
+def test_payment_reply_by_thread_recipient_quiet() -> None:
+    # Finance sends a remittance advice; the vendor's accounts mailbox, a recipient of the
+    # thread, replies naming its usual IBAN. The message trace alone shows the send.
+    trained = Run()
+    accounts = "accounts@harbor-logistics.example"
+    advice = mail_sent(USERS[3], (accounts,), MORNING, subject="Remittance advice - May")
+    trained.feed([*month_of_history(), *vendor_thread(), advice])
+    reply = replace(
+        email(
+            accounts, (USERS[3],), MORNING + timedelta(hours=20), subject="RE: " + advice.subject
+        ),
+        text_excerpt="Payment is due into our usual account, IBAN GB33 BUKB 2020 1555 5555 55.",
+    )
+
+    assert trained.score(PAYMENT, reply) is None
+
+
+def test_payment_reply_new_to_broadcast_thread_not_counted() -> None:
+    # A thread sent to more addresses than are kept cannot tell a newcomer from a recipient.
+    trained = Run()
+    many = tuple(f"contact{i}@vendor{i}.example" for i in range(60))
+    advice = mail_sent(USERS[3], many, MORNING, subject="Remittance advice - May")
+    trained.feed([*month_of_history(), advice])
+    reply = replace(
+        email("accounts@harbor-logistics.example", (USERS[3],), MORNING + timedelta(hours=20),
+              subject="RE: " + advice.subject),
+        text_excerpt=BANK_TEXT,
+    )  # fmt: skip
+    detection = trained.score(PAYMENT, reply)
+
+    reasons = " ".join(detection.explanation) if detection else ""
+    assert "reply in a thread" not in reasons

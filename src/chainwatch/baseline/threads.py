@@ -2,8 +2,9 @@
 
 A payment-change request is often a reply slipped into a real thread by a sender who
 never wrote in it before (a hijacked mailbox's look-alike, or another address of the
-attacker). Subjects are normalised by :func:`normalise_subject`, so ``RE: Invoice 4471``
-and ``Invoice 4472`` share one thread key.
+attacker). Earlier recipients are kept too, because a reply by an address the thread was
+sent to is ordinary. Subjects are normalised by
+:func:`normalise_subject`, so ``RE: Invoice 4471`` and ``Invoice 4472`` share one thread key.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ import re
 
 from chainwatch.baseline.book import BaselineBook
 from chainwatch.baseline.counts import touch_days
-from chainwatch.events import EmailMessage
+from chainwatch.events import EmailMessage, MailSent
 
 MAX_THREAD_SENDERS = 20
+MAX_THREAD_RECIPIENTS = 50
 NAMESPACE = "thread"
 # Reply and forward prefixes in English, German, Nordic, Dutch, French and Spanish clients.
 _PREFIXES = re.compile(
@@ -45,10 +47,16 @@ def thread_key(subject: str | None) -> str | None:
     return hashlib.sha256(normalised.encode()).hexdigest()[:20]
 
 
-def learn_thread(book: BaselineBook, event: EmailMessage) -> None:
-    """Add the message's sender to its thread."""
+def learn_thread(book: BaselineBook, event: EmailMessage | MailSent) -> None:
+    """Add the message's sender and recipients to its thread.
+
+    Message trace rows count too: the trace lists every message, while the mail files hold
+    only the mailboxes and journals that were exported.
+    """
     key = thread_key(event.subject)
-    if key is None or not event.sender or event.nested_depth > 0:
+    if key is None or not event.sender:
+        return
+    if isinstance(event, EmailMessage) and event.nested_depth > 0:
         return
     state = book.edit(NAMESPACE, key)
     touch_days(state, event.time)
@@ -56,6 +64,29 @@ def learn_thread(book: BaselineBook, event: EmailMessage) -> None:
     senders = state.setdefault("senders", [])
     if event.sender not in senders and len(senders) < MAX_THREAD_SENDERS:
         senders.append(event.sender)
+    recipients = state.setdefault("recipients", [])
+    for address in event.recipients:
+        if address in recipients:
+            continue
+        if len(recipients) >= MAX_THREAD_RECIPIENTS:
+            state["many_recipients"] = True
+            break
+        recipients.append(address)
+
+
+def thread_recipients(book: BaselineBook, subject: str | None) -> list[str] | None:
+    """Return the addresses the subject's thread was sent to before.
+
+    ``None`` means the thread went to more addresses than are kept, so any reply may come
+    from one of them.
+    """
+    key = thread_key(subject)
+    state = book.get(NAMESPACE, key) if key else None
+    if not state:
+        return []
+    if state.get("many_recipients"):
+        return None
+    return list(state.get("recipients", []))
 
 
 def thread_senders(book: BaselineBook, subject: str | None) -> list[str] | None:

@@ -64,6 +64,7 @@ from chainwatch.events import (
     FileAccess,
     MailboxItemsDeleted,
     MailboxRuleChange,
+    MailSent,
     SignIn,
 )
 from chainwatch.settings import Settings
@@ -290,6 +291,8 @@ class Engine:
                 learn_adoption(self.book, event)
                 learn_thread(self.book, event)
                 learn_payment_history(self.book, event)
+            elif isinstance(event, MailSent) and not suspicious:
+                learn_thread(self.book, event)
         for detection in found:
             namespace = VOLUME_MODELS.get(detection.model)
             if namespace and detection.score >= LEARN_BELOW:

@@ -18,7 +18,7 @@ from typing import ClassVar
 from chainwatch.baseline.book import BaselineBook
 from chainwatch.baseline.payment import PaymentHistory, payment_history
 from chainwatch.baseline.payment_content import PaymentContent, read_payment_content
-from chainwatch.baseline.threads import is_reply, thread_senders
+from chainwatch.baseline.threads import is_reply, thread_recipients, thread_senders
 from chainwatch.detect.base import Detection, Model, TriageGuide, noisy_or
 from chainwatch.detect.link_rarity import RARE_LINK_THRESHOLD, is_org_link, link_rarity
 from chainwatch.detect.lookalike_sender import find_lookalike, reply_to_mismatch
@@ -50,10 +50,12 @@ class PaymentChangeRequest(Model):
         "subject or text excerpt names bank or payment details (IBAN, account number, bank "
         "details, and the same in German, Nordic, Dutch, French and Spanish). Needs at least "
         "one sign. Sender signs: a look-alike sender domain 0.6, a sender never seen before "
-        "0.35, a Reply-To on another registered domain 0.45, a reply (RE:, AW:, SV:) in an "
-        "existing thread by a sender new to it 0.5. Content signs, once the sender wrote on "
-        "2 days or more, the first 7 days ago or more: the message asks to change payment "
-        "details (new IBAN, update our bank details, moved our accounts) 0.4 x (1 - (earlier "
+        "0.35 (not when it replies in a thread sent to it), a Reply-To on another "
+        "registered domain 0.45, a reply (RE:, AW:, SV:) in an "
+        "existing thread by a sender that neither wrote in it nor received it 0.5. "
+        "Content signs, once the sender wrote on 2 days or more, the first 7 days ago or "
+        "more: the message asks to change payment details (new IBAN, update our bank "
+        "details, moved our accounts) 0.4 x (1 - (earlier "
         "change requests + 0.5) / (earlier messages + 1)), and it names an IBAN with valid "
         "check digits never seen from the sender or its domain 0.5, when it asks for a "
         "change or the sender named other accounts before. Urgency or a deadline adds 0.15 to a "
@@ -142,8 +144,11 @@ class PaymentChangeRequest(Model):
         if lookalike is not None:
             terms.append(LOOKALIKE_WEIGHT)
             explanation.append(lookalike.describe())
+        # A thread the organisation sent to this address makes a reply from it expected.
+        recipients = thread_recipients(state, event.subject) if is_reply(event.subject) else []
+        answering = recipients is None or sender in recipients
         sender_history = state.get("sender", sender) or {}
-        if sender_history.get("messages", 0) == 0:
+        if sender_history.get("messages", 0) == 0 and not answering:
             terms.append(NEW_SENDER_WEIGHT)
             explanation.append(f"sender {sender}: 0 earlier messages")
         mismatched = reply_to_mismatch(event)
@@ -152,11 +157,16 @@ class PaymentChangeRequest(Model):
             explanation.append(f"Reply-To {', '.join(mismatched)} differs from the sender")
         if is_reply(event.subject):
             senders = thread_senders(state, event.subject)
-            if senders and sender not in senders:
+            if (
+                senders
+                and sender not in senders
+                and recipients is not None
+                and sender not in recipients
+            ):
                 terms.append(NEW_IN_THREAD_WEIGHT)
                 explanation.append(
                     f"reply in a thread of {len(senders)} earlier senders "
-                    f"({', '.join(senders[:3])}) that never included {sender}"
+                    f"({', '.join(senders[:3])}) that never sent to or included {sender}"
                 )
 
 
