@@ -8,9 +8,12 @@ Both return nothing; :func:`run_benign` returns the truth entries in the same sh
 
 from __future__ import annotations
 
+import hashlib
 import random
 from datetime import date, timedelta
 from typing import Any
+
+from stdnum import iban
 
 from chainwatch.simulate import content
 from chainwatch.simulate.records import Message
@@ -23,6 +26,7 @@ from chainwatch.simulate.tenant import (
     Mailbox,
     Network,
     Person,
+    Vendor,
 )
 from chainwatch.simulate.world import Trip, World, uk_utc_offset_hours
 
@@ -248,6 +252,7 @@ def _month_end(world: World, rng: random.Random) -> dict[str, Any]:
     payer = finance[0]
     contacts = [c for v in tenant.vendors for c in v.contacts]
     file_ids: list[str] = []
+    replies: list[str] = []
     runs = world.month_end_runs()
     for day in runs:
         session = world.main_session(payer.address, day)
@@ -266,6 +271,7 @@ def _month_end(world: World, rng: random.Random) -> dict[str, Any]:
                 (f"https://billing.{ORG_DOMAIN}/remittance/{reference}", "View remittance"),
             )
         file_ids += _month_end_reads(world, rng, finance, day)
+        replies += _vendor_receipts(world, payer, day)
     return {
         "name": "month-end-invoices-finance",
         "accounts": [payer.address, *(p.address for p in finance[1:])],
@@ -273,11 +279,50 @@ def _month_end(world: World, rng: random.Random) -> dict[str, Any]:
             f"On each of {len(runs)} month ends {payer.address} sends a remittance advice "
             f"with a billing-portal link to all {len(contacts)} vendor contacts, and Finance "
             "reads the bank-details and invoice registers many times, on top of the "
-            "invoice run."
+            "invoice run. Each vendor's accounts mailbox replies in the remittance thread, "
+            "naming the IBAN it is always paid into."
         ),
         "dates": [d.isoformat() for d in runs],
         "file_access_ids": file_ids,
+        "message_ids": replies,
     }
+
+
+def vendor_iban(vendor: Vendor) -> str:
+    """Return the vendor's own IBAN: a valid GB number derived from its domain."""
+    digits = int(hashlib.sha256(vendor.domain.encode()).hexdigest(), 16) % 10**14
+    bban = f"EXMP{digits:014d}"
+    check = iban.calc_check_digits(f"GB00{bban}")
+    return iban.format(f"GB{check}{bban}")
+
+
+def _vendor_receipts(world: World, payer: Person, day: date) -> list[str]:
+    """Let each vendor's accounts mailbox confirm the remittance, naming its usual IBAN."""
+    rng = world.rng(f"month-end-receipts-{day.isoformat()}")
+    ids = []
+    for vendor in world.tenant.vendors:
+        sender = next((c for c in vendor.contacts if c.address.startswith("accounts@")), None)
+        if sender is None:
+            continue
+        moment = world.utc(day + timedelta(days=1), 9, rng.randint(0, 59))
+        message = content.inbound_message(
+            rng,
+            moment,
+            vendor,
+            sender,
+            (payer.mailbox,),
+            f"RE: Remittance advice - {day:%B %Y}",
+            (),
+            text=(
+                f"Hello {content.first_name(payer.mailbox)},",
+                "Thank you for the remittance advice. The payment is due into our usual "
+                f"account, IBAN {vendor_iban(vendor)}, as on every invoice.",
+                f"Kind regards,\n{sender.name}",
+            ),
+        )
+        deliver(world, message)
+        ids.append(message.message_id)
+    return ids
 
 
 def _month_end_reads(
