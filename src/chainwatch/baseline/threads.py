@@ -16,6 +16,7 @@ from chainwatch.baseline.book import BaselineBook
 from chainwatch.baseline.counts import touch_days
 from chainwatch.events import EmailMessage, MailSent
 
+# TODO: thread states never expire, so their number grows with distinct subjects.
 MAX_THREAD_SENDERS = 20
 MAX_THREAD_RECIPIENTS = 50
 NAMESPACE = "thread"

@@ -59,6 +59,7 @@ from chainwatch.detect.unusual_signin import UnusualSignIn
 from chainwatch.directory import Directory
 from chainwatch.events import (
     AppConsent,
+    Direction,
     EmailMessage,
     Event,
     FileAccess,
@@ -291,7 +292,12 @@ class Engine:
                 learn_adoption(self.book, event)
                 learn_thread(self.book, event)
                 learn_payment_history(self.book, event)
-            elif isinstance(event, MailSent) and not suspicious:
+            elif (
+                isinstance(event, MailSent)
+                and event.direction == Direction.OUTBOUND
+                and not suspicious
+            ):
+                # Who the organisation wrote to; replies from them are expected.
                 learn_thread(self.book, event)
         for detection in found:
             namespace = VOLUME_MODELS.get(detection.model)
