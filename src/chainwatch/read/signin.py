@@ -162,6 +162,10 @@ def sign_in_event(
     except ValueError as exc:
         raise FieldError("createdDateTime", str(exc)) from None
 
+    for key, name in (("userprincipalname", "userPrincipalName"), ("userid", "userId")):
+        value = sign_in.get(key)
+        if value is not None and not isinstance(value, str):
+            raise FieldError(name, f"is {type(value).__name__} {repr(value)[:80]}, not text")
     user = (_text(sign_in.get("userprincipalname")) or _text(sign_in.get("userid"))).lower()
     if not user:
         raise FieldError("userPrincipalName", "missing")
@@ -226,12 +230,29 @@ def _error_code(sign_in: dict[str, Any], envelope: dict[str, Any]) -> int | None
             "fields; export again with ConvertTo-Json -Depth 10",
         )
     status = _json_object(raw_status)
-    for value in (status.get("errorcode"), sign_in.get("resulttype"), envelope.get("resulttype")):
+    code = status.get("errorcode")
+    if code is not None and code != "" and _error_number(code) is None:
+        raise FieldError("status.errorCode", f"is {repr(code)[:80]}, not a number")
+    if "status" in sign_in and not status and not _text(sign_in.get("resulttype")):
+        # Success is unknown; guessing it would teach a failed sign-in to the baseline.
+        raise FieldError("status", f"is {repr(raw_status)[:80]}, not an object with errorCode")
+    for value in (code, sign_in.get("resulttype"), envelope.get("resulttype")):
         text = _text(value)
         digits = text.removeprefix("-")  # one sign only: int() rejects "--5"
         if digits.isascii() and digits.isdigit():
             return int(text)
     return None
+
+
+def _error_number(value: Any) -> int | None:
+    """Return an error code given as a number or as digits with at most one sign."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    text = _text(value)
+    digits = text.removeprefix("-")
+    return int(text) if digits.isascii() and digits.isdigit() else None
 
 
 def _interactive(sign_in: dict[str, Any], category: str) -> bool:

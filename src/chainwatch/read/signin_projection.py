@@ -126,7 +126,8 @@ class SignInFields(msgspec.Struct, forbid_unknown_fields=True):
     sessionId: str | None = None
     correlationId: str | None = None
     autonomousSystemNumber: JsonInt | None = None
-    status: SignInStatus | None = None
+    # Absent is UNSET; null fails the decode, so the generic path rejects it.
+    status: SignInStatus | msgspec.UnsetType = msgspec.UNSET
     location: SignInLocation | None = None
 
 
@@ -168,7 +169,9 @@ def project_sign_in_line(data: bytes, origin: Origin, source: str) -> ReadItem |
         return None
 
     status = record.status
-    error_code = status.errorCode if status is not None else None
+    if status is not msgspec.UNSET and status.errorCode is None:
+        return None  # a status without errorCode: the generic path decides
+    error_code = status.errorCode if status is not msgspec.UNSET else None
     ip_raw = _text(record.ipAddress) or None
     ip, port = parse_ip(ip_raw)
     return SignIn(

@@ -82,6 +82,10 @@ def audit_record_to_item(record: dict[str, Any], origin: Origin, source: str) ->
 
 
 def _to_event(record: dict[str, Any], origin: Origin, source: str) -> ReadItem:
+    for key in ("Operation", "Id", "UserId"):
+        value = record.get(key)
+        if value is not None and not isinstance(value, str):
+            raise FieldError(key, f"is {type(value).__name__} {_shown(value)}, not text")
     operation = _text(record, "Operation")
     if not operation:
         raise FieldError("Operation", "missing")
@@ -113,6 +117,11 @@ def _to_event(record: dict[str, Any], origin: Origin, source: str) -> ReadItem:
     if consent is not None:
         return ual_consent(record, consent, user, common)
     return _rule_change(record, operation, user, common, origin)
+
+
+def _shown(value: Any) -> str:
+    """Return a short printable form of a rejected value."""
+    return repr(value)[:80]
 
 
 def record_time(record: dict[str, Any]) -> datetime:
