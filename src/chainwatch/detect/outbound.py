@@ -75,8 +75,31 @@ def sent_lure_match(state: BaselineBook, event: Event) -> LureMatch | None:
 
 
 def latest_unusual_signin(state: BaselineBook, account: str, event: Event, within: timedelta):
+    """Return the unusual sign-in behind a send: from the sending address, else the strongest.
+
+    The returned entry's ``how`` says which of the two it is, for the explanation.
+    """
     signins = recall(state, account, "unusual-signin", event.time, within)
-    return max(signins, key=lambda s: (s["score"], s["time"])) if signins else None
+    if not signins:
+        return None
+    address = _sending_address(event)
+    same = [s for s in signins if address and s.get("ip") == address]
+    if same:
+        return {**max(same, key=lambda s: s["time"]), "how": "from the sending address"}
+    strongest = max(signins, key=lambda s: (s["score"], s["time"]))
+    return {**strongest, "how": f"strongest of {len(signins)} in {_hours(within)} h"}
+
+
+def _sending_address(event: Event) -> str | None:
+    if isinstance(event, EmailMessage):
+        return event.sending_ip
+    if isinstance(event, MailSent):
+        return event.from_ip
+    return None
+
+
+def _hours(within: timedelta) -> int:
+    return round(within.total_seconds() / 3600)
 
 
 @dataclass
@@ -128,7 +151,7 @@ class UnusualLoginLocationAndNewUnknownLink(Model):
             return None
         login_line = (
             f"unusual sign-in at {login['time'][:16]} from {login.get('where', '?')} "
-            f"(score {login['score']})"
+            f"(score {login['score']}; {login['how']})"
         )
         if rare:
             worst = max(rare, key=lambda r: (r.flagged_by is not None, r.weighted_rarity))
@@ -297,7 +320,7 @@ class RecipientSurgeFromUnusualLoginLocation(_SurgeModel):
             explanation=[
                 surge.describe(),
                 f"unusual sign-in at {login['time'][:16]} from {login.get('where', '?')} "
-                f"(score {login['score']})",
+                f"(score {login['score']}; {login['how']})",
             ],
             entities=[("account", account)],
             event_ids=(event.event_id, login["event_id"]),
