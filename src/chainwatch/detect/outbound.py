@@ -19,7 +19,7 @@ from datetime import timedelta
 from typing import ClassVar
 
 from chainwatch.baseline.book import BaselineBook
-from chainwatch.baseline.context import recall
+from chainwatch.baseline.context import MAX_ENTRIES, recall
 from chainwatch.baseline.fingerprints import LureMatch, match_lure
 from chainwatch.baseline.volume import (
     exceedance_probability,
@@ -368,6 +368,8 @@ class RecipientSurgeWithSuspiciousContent(_SurgeModel):
                         }
                     )
         lures = recall(state, account, "lure-sent", event.time, timedelta(hours=2))
+        # The context keeps the latest MAX_ENTRIES, so a full list is a lower bound.
+        capped = len(lures) >= MAX_ENTRIES
         current = sent_lure_match(state, event)
         if current is not None:
             lures.append({"match": current.describe()})
@@ -394,7 +396,8 @@ class RecipientSurgeWithSuspiciousContent(_SurgeModel):
         if lures:
             # Copies of a flagged lure count even when each copy has its own URL.
             content_p = max(content_p, 0.9)
-            explanation.append(f"{len(lures)} sent message(s) copy a lure: {lures[-1]['match']}")
+            count = f"at least {len(lures)}" if capped else str(len(lures))
+            explanation.append(f"{count} sent message(s) copy a lure: {lures[-1]['match']}")
         value = 100 * noisy_or(0.6 * surge.strength, 0.6 * content_p)
         return self.make(
             event,
