@@ -124,5 +124,6 @@ def test_detection_keys_and_round_trip():
         "event_ids",
         "entities",
         "repeat_count",
+        "last_time",
     }
     assert Detection.from_dict(data) == detection

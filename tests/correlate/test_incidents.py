@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from chainwatch.baseline.book import BaselineBook
@@ -309,3 +310,12 @@ def test_link_free_request_titled_as_payment_change() -> None:
     assert incident.title == f"Payment-change request from {sender}"
     assert "without links" in incident.summary
     assert "linking to" not in incident.summary
+
+
+def test_incident_ends_at_last_folded_event() -> None:
+    first = detection("unusual-sign-in", DANA, T0)
+    folded = replace(first, repeat_count=4, last_time=T0 + timedelta(days=3))
+    [incident] = build_incidents([folded], BaselineBook(), ORG)
+
+    assert incident.first_time == T0
+    assert incident.last_time == T0 + timedelta(days=3)

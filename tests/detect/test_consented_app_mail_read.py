@@ -114,6 +114,8 @@ def test_repeated_reads_fold_into_one_a_day(run: Run) -> None:
 
     [detection] = run.detections(MODEL)
     assert detection.repeat_count == 3
+    assert detection.time == reads[0].time
+    assert detection.last_time == reads[-1].time
 
 
 def test_consent_below_context_floor_not_followed() -> None:

@@ -64,7 +64,7 @@ def build_incident(
             if kind in ("ip", "network", "link-host") and value not in entities.get(kind, []):
                 entities.setdefault(kind, []).append(value)
     first_time = min(d.time for d in group)
-    last_time = max(d.time for d in group)
+    last_time = max(d.end_time for d in group)
     return Incident(
         incident_id=incident_id(group),
         severity=severity,

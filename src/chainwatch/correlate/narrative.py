@@ -91,7 +91,7 @@ def summarise(
         shared = f" Shared attacker infrastructure: {networks}." if networks else ""
         sentences.append(f"{len(accounts)} accounts are involved.{shared}")
     if origin is not None and origin.time is not None:
-        last = max(d.time for d in group)
+        last = max(d.end_time for d in group)
         days = (last - origin.time).total_seconds() / 86400
         sentences.append(f"From the first message to the last finding: {days:.1f} days.")
     return " ".join(sentences)

@@ -48,6 +48,12 @@ class Detection:
     entities: tuple[tuple[str, str], ...] = ()
     stage: str = ""  # chain stage: delivery, sign-in, collection, persistence, spread
     repeat_count: int = 0  # later events folded into this detection
+    last_time: datetime | None = None  # time of the last folded event, when any
+
+    @property
+    def end_time(self) -> datetime:
+        """Return the time of the last event this detection covers."""
+        return self.last_time or self.time
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -63,6 +69,7 @@ class Detection:
             "entities": [list(e) for e in self.entities],
             "stage": self.stage,
             "repeat_count": self.repeat_count,
+            "last_time": self.last_time.isoformat() if self.last_time else None,
         }
 
     @classmethod
@@ -80,6 +87,7 @@ class Detection:
             entities=tuple((e[0], e[1]) for e in data.get("entities", [])),
             stage=data.get("stage", ""),
             repeat_count=int(data.get("repeat_count", 0)),
+            last_time=datetime.fromisoformat(data["last_time"]) if data.get("last_time") else None,
         )
 
     def entity_values(self, kind: str) -> list[str]:

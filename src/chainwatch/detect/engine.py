@@ -171,6 +171,7 @@ class Engine:
                         earlier,
                         repeat_count=earlier.repeat_count + 1,
                         score=max(earlier.score, detection.score),
+                        last_time=max(earlier.end_time, detection.time),
                     )
                     if detection.model in VOLUME_MODELS:
                         # A burst grows while it lasts: report its latest, largest size.
