@@ -78,12 +78,16 @@ def render_incident(incident: dict[str, Any]) -> list[str]:
             f"    subject     {safe_text(origin.get('subject'))}",
             f"    time        {origin.get('time') or '-'}",
             f"    link hosts  {', '.join(safe_text(h) for h in origin.get('link_hosts', []))}",
+            f"    recipients  {_recipients(origin.get('recipients') or [])}",
             f"    traced by   {safe_text(origin.get('traced_by'))}",
             "",
         ]
     lines.append("  Detections")
     for detection in incident["detections"]:
-        repeat = f" (+{detection['repeat_count']} similar)" if detection.get("repeat_count") else ""
+        repeat = ""
+        if detection.get("repeat_count"):
+            until = f", last {detection['last_time'][:16]}" if detection.get("last_time") else ""
+            repeat = f" (+{detection['repeat_count']} similar{until})"
         lines.append(
             f"    {detection['time'][:16]}  {detection['score']:>3}  {detection['model']}  "
             f"{safe_text(detection['account'], 60)}{repeat}"
@@ -118,3 +122,12 @@ def render_coverage(gaps: list[dict[str, Any]], limit: int = 20) -> list[str]:
     if len(gaps) > limit:
         lines.append(f"  ... {len(gaps) - limit} more in the --json output")
     return lines
+
+
+def _recipients(recipients: list[str], shown: int = 5) -> str:
+    """Return the first recipients and how many more there are."""
+    if not recipients:
+        return "-"
+    text = ", ".join(safe_text(r) for r in recipients[:shown])
+    more = len(recipients) - shown
+    return f"{text} and {more} more" if more > 0 else text
