@@ -187,8 +187,8 @@ def analyze(
         lines.append("  " + render_incident_line(incident))
     if not urgent and result.coverage:
         lines.append(
-            f"  No incident at {settings.alert_severity} or more, but this is not determinable "
-            "for the coverage gaps listed above."
+            f"  No incident at {settings.alert_severity} or more, but the coverage gaps listed "
+            "above may hide one."
         )
     for incident in urgent:
         lines.append("")

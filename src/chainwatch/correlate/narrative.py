@@ -42,6 +42,11 @@ def title_for(
         return f"Account takeover spreading from {who}"
     if "persistence" in stages and "sign-in" in stages:
         return f"Probable account takeover of {who}"
+    models = {d.model for d in group}
+    if "consented-app-mail-read" in models:
+        return f"Mail read through a risky app consent of {who}"
+    if "risky-app-consent" in models:
+        return f"Risky app consent by {who}"
     if stages == {"sign-in"}:
         return f"Unusual sign-in activity for {who}"
     if stages == {"persistence"}:

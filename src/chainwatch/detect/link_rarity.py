@@ -88,7 +88,8 @@ class LinkRarity:
             )
         if self.service:
             text += (
-                f"; hosted on {self.service}, a {self.service_category} service attackers "
+                f"; hosted on {self.service}, {_article(self.service_category)} "
+                f"{self.service_category} service attackers "
                 f"use for lures"
             )
             if self.rarity >= RARE_LINK_THRESHOLD:
@@ -124,3 +125,8 @@ def is_org_link(link: Link, org_domains: frozenset[str]) -> bool:
     """Return True for links into the organisation's own domains."""
     domain = link.registered_domain or link.host
     return any(domain == d or domain.endswith("." + d) for d in org_domains)
+
+
+def _article(word: str) -> str:
+    """Return "an" before a vowel sound written with a vowel, else "a"."""
+    return "an" if word[:1].lower() in "aeiou" else "a"
