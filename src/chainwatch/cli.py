@@ -334,8 +334,8 @@ def simulate(
         f"  {result.data_dir}: {len(result.files)} files, {result.sign_ins} sign-ins, "
         f"{result.audit_records} audit records, {result.trace_rows} message trace rows, "
         f"{result.messages} messages\n"
-        f"  {result.truth_path}: ground truth ({len(result.compromised_accounts)} compromised "
-        f"accounts)\n"
+        f"  {result.truth_path}: ground truth "
+        f"({plural(len(result.compromised_accounts), 'compromised account')})\n"
         f"  {result.settings_path}: settings for --config"
     )
 

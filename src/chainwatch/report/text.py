@@ -71,13 +71,14 @@ def render_incident(incident: dict[str, Any]) -> list[str]:
     ]
     origin = incident.get("origin")
     if origin:
+        hosts = ", ".join(safe_text(h) for h in origin.get("link_hosts", [])) or "-"
         lines += [
             "  Origin message",
             f"    sender      {safe_text(origin.get('sender'))}",
             f"    message id  {safe_text(origin.get('message_id'))}",
             f"    subject     {safe_text(origin.get('subject'))}",
             f"    time        {origin.get('time') or '-'}",
-            f"    link hosts  {', '.join(safe_text(h) for h in origin.get('link_hosts', []))}",
+            f"    link hosts  {hosts}",
             f"    recipients  {_recipients(origin.get('recipients') or [])}",
             f"    traced by   {safe_text(origin.get('traced_by'))}",
             "",
