@@ -1,7 +1,8 @@
 """Detection quality thresholds on the ci suite: every scenario simulated and analysed once.
 
-Attack variants: every compromised account is in an incident of severity 50 or more, and
-the chain incident names the origin message where the variant has one. Benign scenarios:
+Attack variants: every compromised account is in an incident of severity 50 or more, the
+chain incident names the origin message where the variant has one, holds a detection of
+every expected stage and alerts within an hour of the origin message. Benign scenarios:
 fewer than 0.5 false incidents per 1,000 mailboxes per week. The thresholds are checked
 as counts so a failure names the scenario and what was missed.
 """
@@ -14,6 +15,7 @@ from chainwatch.evaluate import RunMeasurement, build_suite, run_suite
 from chainwatch.evaluate.scenarios import ATTACK, BENIGN, scenario_catalogue
 
 MAX_FALSE_PER_THOUSAND_MAILBOX_WEEKS = 0.5
+MAX_HOURS_FROM_ORIGIN = 1.0
 CI_ENTRIES = build_suite("ci")
 CATALOGUE = scenario_catalogue()
 
@@ -56,6 +58,23 @@ def test_attack_raises_chain_incident(measurements, scenario):
     # incident traced to its message.
     measurement = measurements[scenario]
     assert measurement.stages_found, f"no alerting incident for {measurement.label}"
+
+
+@pytest.mark.parametrize("scenario", _cases(ATTACK, NOT_CAUGHT_YET))
+def test_attack_every_stage_detected(measurements, scenario):
+    measurement = measurements[scenario]
+    missing = set(measurement.expected_stages) - set(measurement.stages_found)
+    assert not missing, f"stages without a detection in the chain incident: {sorted(missing)}"
+
+
+@pytest.mark.parametrize("scenario", _cases(ATTACK, ORIGIN_NOT_NAMED_YET))
+def test_attack_caught_at_first_email(measurements, scenario):
+    # The chain incident holds a detection of 50 or more within an hour of the origin message.
+    measurement = measurements[scenario]
+    if not measurement.has_origin:
+        pytest.skip(f"{scenario} has no origin message in truth.json")
+    assert measurement.hours_from_origin is not None
+    assert measurement.hours_from_origin <= MAX_HOURS_FROM_ORIGIN
 
 
 @pytest.mark.parametrize("scenario", _cases(ATTACK, ORIGIN_NOT_NAMED_YET))
