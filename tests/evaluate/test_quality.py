@@ -1,7 +1,7 @@
 """Detection quality thresholds on the ci suite: every scenario simulated and analysed once.
 
 Attack variants: every compromised account is in an incident of severity 50 or more, the
-chain incident names the origin message where the variant has one, holds a detection of
+chain incident names the origin message where the variant has one, contains a detection of
 every expected stage and alerts within an hour of the origin message. Benign scenarios:
 fewer than 0.5 false incidents per 1,000 mailboxes per week. The thresholds are checked
 as counts so a failure names the scenario and what was missed.
@@ -69,7 +69,7 @@ def test_attack_every_stage_detected(measurements, scenario):
 
 @pytest.mark.parametrize("scenario", _cases(ATTACK, ORIGIN_NOT_NAMED_YET))
 def test_attack_caught_at_first_email(measurements, scenario):
-    # The chain incident holds a detection of 50 or more within an hour of the origin message.
+    # The chain incident has a detection of 50 or more within an hour of the origin message.
     measurement = measurements[scenario]
     if not measurement.has_origin:
         pytest.skip(f"{scenario} has no origin message in truth.json")
