@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from chainwatch.baseline.book import BaselineBook
+from chainwatch.baseline.counts import iso_time
 
 PROTECT_DAYS = 14
 
@@ -32,6 +33,6 @@ def protected_until(book: BaselineBook, account: str | None, time: datetime) -> 
     if not account:
         return None
     state = book.get("protected", account)
-    if not state or state.get("until", "") <= time.isoformat():
+    if not state or state.get("until", "") <= iso_time(time):
         return None
     return state["until"]

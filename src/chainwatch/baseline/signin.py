@@ -24,6 +24,7 @@ from chainwatch.baseline.counts import (
     MAX_VALUES,
     Rarity,
     decay_factor,
+    iso_time,
     org_prior,
     smoothed_probability,
     touch_days,
@@ -43,6 +44,27 @@ DEFAULT_HALF_LIFE_DAYS = 30.0
 
 def signin_features(event: SignIn) -> dict[str, str | None]:
     """Return the scored features of a sign-in; ``None`` means unknown, never novel."""
+    return dict(_cached_features(event))
+
+
+# The last sign-in whose features were extracted, and its features. The engine passes
+# one event object to the egress baseline, the account baseline and the rarity model,
+# so the features are kept until another object is passed. The cache is keyed on the object
+# itself (``is``) and holds a reference to it, so a new event can never reuse its slot.
+_last_features: tuple[SignIn, tuple[tuple[str, str | None], ...]] | None = None
+
+
+def _cached_features(event: SignIn) -> tuple[tuple[str, str | None], ...]:
+    """Return the ``(feature, value)`` pairs of ``event`` in :data:`FEATURES` order."""
+    global _last_features
+    last = _last_features
+    if last is None or last[0] is not event:
+        last = (event, tuple(_extract_features(event).items()))
+        _last_features = last
+    return last[1]
+
+
+def _extract_features(event: SignIn) -> dict[str, str | None]:
     location = event.location
     network: str | None = None
     if location.asn is not None:
@@ -86,24 +108,38 @@ def learn_signin(
 
     factor = decay_factor(user_state.get("decayed_at"), event.time, half_life_days)
     _decay(user_state, factor, levels)
-    if event.time.isoformat() > user_state.get("decayed_at", ""):
-        user_state["decayed_at"] = event.time.isoformat()
+    time_text = iso_time(event.time)
+    if time_text > user_state.get("decayed_at", ""):
+        user_state["decayed_at"] = time_text
 
     touch_days(user_state, event.time)
     user_state["n"] = user_state.get("n", 0) + 1
     labelled = event.location.network_label is not None
-    for feature, value in signin_features(event).items():
+    features = _cached_features(event)
+    # Created on the first counted value, not before, so a sign-in with nothing to
+    # count leaves the state's keys as they were.
+    weights_by_feature: dict[str, dict[str, float]] | None = None
+    counts_by_feature: dict[str, dict[str, int]] = {}
+    for feature, value in features:
         if value is None or (labelled and feature in LOCATION_FEATURES):
             continue
-        _count_value(user_state, feature, value, levels)
+        if weights_by_feature is None:
+            weights_by_feature = user_state.setdefault("weights", {})
+            counts_by_feature = user_state.setdefault("features", {})
+        _count_value(
+            user_state,
+            weights_by_feature.setdefault(feature, {}),
+            counts_by_feature.setdefault(feature, {}),
+            feature,
+            value,
+            levels,
+        )
     if not labelled and event.location.country:
         user_state["last_trusted"] = {
-            "time": event.time.isoformat(),
+            "time": time_text,
             "country": event.location.country,
-            "network": signin_features(event)["network"],
+            "network": dict(features)["network"],
         }
-    if event.ip and event.location.source == "record":
-        learn_ip_location(book, event.ip, event.location)
 
 
 def learn_signin_egress(book: BaselineBook, event: SignIn) -> None:
@@ -116,9 +152,8 @@ def learn_signin_egress(book: BaselineBook, event: SignIn) -> None:
     if not event.success or event.location.network_label is not None:
         return
     user_state = book.edit("egress-user", event.user)
-    learn_egress(
-        user_state, book.edit("org", "signin"), event.ip, signin_features(event)["network"]
-    )
+    network = dict(_cached_features(event))["network"]
+    learn_egress(user_state, book.edit("org", "signin"), event.ip, network)
 
 
 def _materialise_weights(user_state: State) -> None:
@@ -193,9 +228,15 @@ def _forget(user_state: State, feature: str, value: str, levels: list[dict]) -> 
         _add_member(level, feature, value, -1)
 
 
-def _count_value(user_state: State, feature: str, value: str, levels: list[dict]) -> None:
-    weights = user_state.setdefault("weights", {}).setdefault(feature, {})
-    counts = user_state.setdefault("features", {}).setdefault(feature, {})
+def _count_value(
+    user_state: State,
+    weights: dict[str, float],
+    counts: dict[str, int],
+    feature: str,
+    value: str,
+    levels: list[dict],
+) -> None:
+    """Count one observation of ``value`` in the account's ``feature`` dicts."""
     if value not in weights:
         for level in levels:
             _add_member(level, feature, value, 1)
@@ -245,6 +286,18 @@ def decayed_weights(
     Values that decay below :data:`FORGET_BELOW` by ``now`` are left out. Pure: the state
     is not changed.
     """
+    stored, factor = _decay_source(user_state, now, half_life_days)
+    return {
+        value: weight * factor
+        for value, weight in stored.get(feature, {}).items()
+        if weight * factor >= FORGET_BELOW
+    }
+
+
+def _decay_source(
+    user_state: State, now: datetime, half_life_days: float
+) -> tuple[dict[str, dict[str, float]], float]:
+    """Return the account's stored decayed counts and the factor that brings them to ``now``."""
     stored = user_state.get("weights")
     if stored is None:  # saved before decay existed
         stored = {f: {v: float(c) for v, c in counts.items()}
@@ -252,12 +305,7 @@ def decayed_weights(
         since = user_state.get("last")
     else:
         since = user_state.get("decayed_at")
-    factor = decay_factor(since, now, half_life_days)
-    return {
-        value: weight * factor
-        for value, weight in stored.get(feature, {}).items()
-        if weight * factor >= FORGET_BELOW
-    }
+    return stored, decay_factor(since, now, half_life_days)
 
 
 def signin_rarities(
@@ -280,26 +328,42 @@ def signin_rarities(
     org_members = max(org_state.get("users", 0) - (1 if total else 0), 0)
     peer = user_state.get("peer")
     peer_state = book.get("peer-signin", peer) if peer else None
+    peer_members = max(peer_state.get("users", 0) - 1, 0) if peer_state else 0
+    peer_features = peer_state.get("features", {}) if peer_state else {}
+    org_features = org_state.get("features", {})
+    raw_by_feature = user_state.get("features", {})
+    decaying, factor = _decay_source(user_state, event.time, half_life_days)
     out: list[Rarity] = []
-    for feature, value in signin_features(event).items():
+    for feature, value in _cached_features(event):
         if value is None:
             continue
-        weights = decayed_weights(user_state, feature, event.time, half_life_days)
-        raw = user_state.get("features", {}).get(feature, {})
+        raw = raw_by_feature.get(feature, {})
+        # One pass gives what decayed_weights() would keep: the values whose decayed
+        # count is at least FORGET_BELOW, with their total, observations and singletons.
+        decayed_counts: list[float] = []
+        weight = 0.0
+        remembered = 0
+        singletons = 0
+        for remembered_value, stored_weight in decaying.get(feature, {}).items():
+            decayed = stored_weight * factor
+            if decayed < FORGET_BELOW:
+                continue
+            decayed_counts.append(decayed)
+            if remembered_value == value:
+                weight = decayed
+            observations = raw.get(remembered_value, 0)
+            remembered += observations
+            if observations == 1:
+                singletons += 1
+        weight_total = sum(decayed_counts)
         own = 1 if value in stored.get(feature, {}) else 0
-        org_others = org_state.get("features", {}).get(feature, {}).get(value, 0) - own
+        org_others = org_features.get(feature, {}).get(value, 0) - own
         level, prior_count, prior_total = "organisation", org_others, org_members
-        if peer_state:
-            peer_members = max(peer_state.get("users", 0) - 1, 0)
-            if peer_members >= PEER_MIN_MEMBERS:
-                peer_with = peer_state.get("features", {}).get(feature, {}).get(value, 0)
-                level = f"peer group {peer!r}"
-                prior_count, prior_total = max(peer_with - own, 0), peer_members
+        if peer_state and peer_members >= PEER_MIN_MEMBERS:
+            peer_with = peer_features.get(feature, {}).get(value, 0)
+            level = f"peer group {peer!r}"
+            prior_count, prior_total = max(peer_with - own, 0), peer_members
         prior = org_prior(max(prior_count, 0), prior_total)
-        weight = weights.get(value, 0.0)
-        weight_total = sum(weights.values())
-        remembered = sum(raw.get(v, 0) for v in weights)
-        singletons = sum(1 for v in weights if raw.get(v, 0) == 1)
         unseen = (singletons + 1) / (remembered + 2)
         if weight > 0:
             probability = smoothed_probability(weight, weight_total, prior)
