@@ -238,8 +238,9 @@ def _count_value(
 ) -> None:
     """Count one observation of ``value`` in the account's ``feature`` dicts."""
     if value not in weights:
-        for level in levels:
-            _add_member(level, feature, value, 1)
+        for level in levels:  # _add_member(level, feature, value, 1), inlined
+            members = level.setdefault(feature, {})
+            members[value] = members.get(value, 0) + 1
     weights[value] = weights.get(value, 0.0) + 1.0
     counts[value] = counts.get(value, 0) + 1
     if len(weights) > MAX_VALUES:
