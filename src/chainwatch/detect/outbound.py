@@ -77,7 +77,7 @@ def sent_lure_match(state: BaselineBook, event: Event) -> LureMatch | None:
 def latest_unusual_signin(state: BaselineBook, account: str, event: Event, within: timedelta):
     """Return the unusual sign-in behind a send: from the sending address, else the strongest.
 
-    The returned entry's ``how`` says which of the two it is, for the explanation.
+    The returned entry's ``how`` names which of the two it is, for the explanation.
     """
     signins = recall(state, account, "unusual-signin", event.time, within)
     if not signins:

@@ -125,10 +125,10 @@ def render_coverage(gaps: list[dict[str, Any]], limit: int = 20) -> list[str]:
     return lines
 
 
-def _recipients(recipients: list[str], shown: int = 5) -> str:
+def _recipients(recipients: list[str], limit: int = 5) -> str:
     """Return the first recipients and how many more there are."""
     if not recipients:
         return "-"
-    text = ", ".join(safe_text(r) for r in recipients[:shown])
-    more = len(recipients) - shown
+    text = ", ".join(safe_text(r) for r in recipients[:limit])
+    more = len(recipients) - limit
     return f"{text} and {more} more" if more > 0 else text
