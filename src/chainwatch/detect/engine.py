@@ -298,7 +298,7 @@ class Engine:
                 and event.direction == Direction.OUTBOUND
                 and not suspicious
             ):
-                # Who the organisation wrote to; replies from them are expected.
+                # Who the organisation wrote to, so that replies from them are expected.
                 learn_thread(self.book, event)
         for detection in found:
             namespace = VOLUME_MODELS.get(detection.model)
