@@ -145,7 +145,8 @@ class PaymentChangeRequest(Model):
             terms.append(LOOKALIKE_WEIGHT)
             explanation.append(lookalike.describe())
         # A thread the organisation sent to this address makes a reply from it expected.
-        recipients = thread_recipients(state, event.subject) if is_reply(event.subject) else []
+        reply = is_reply(event.subject)
+        recipients = thread_recipients(state, event.subject) if reply else []
         answering = recipients is None or sender in recipients
         sender_history = state.get("sender", sender) or {}
         if sender_history.get("messages", 0) == 0 and not answering:
@@ -155,14 +156,9 @@ class PaymentChangeRequest(Model):
         if mismatched:
             terms.append(REPLY_TO_WEIGHT)
             explanation.append(f"Reply-To {', '.join(mismatched)} differs from the sender")
-        if is_reply(event.subject):
+        if reply:
             senders = thread_senders(state, event.subject)
-            if (
-                senders
-                and sender not in senders
-                and recipients is not None
-                and sender not in recipients
-            ):
+            if senders and sender not in senders and not answering:
                 terms.append(NEW_IN_THREAD_WEIGHT)
                 explanation.append(
                     f"reply in a thread of {len(senders)} earlier senders "

@@ -237,10 +237,9 @@ def _error_code(sign_in: dict[str, Any], envelope: dict[str, Any]) -> int | None
         # Success is unknown; guessing it would teach a failed sign-in to the baseline.
         raise FieldError("status", f"is {repr(raw_status)[:80]}, not an object with errorCode")
     for value in (code, sign_in.get("resulttype"), envelope.get("resulttype")):
-        text = _text(value)
-        digits = text.removeprefix("-")  # one sign only: int() rejects "--5"
-        if digits.isascii() and digits.isdigit():
-            return int(text)
+        number = _error_number(value)
+        if number is not None:
+            return number
     return None
 
 
@@ -251,7 +250,7 @@ def _error_number(value: Any) -> int | None:
     if isinstance(value, int):
         return value
     text = _text(value)
-    digits = text.removeprefix("-")
+    digits = text.removeprefix("-")  # one sign only: int() rejects "--5"
     return int(text) if digits.isascii() and digits.isdigit() else None
 
 
