@@ -84,7 +84,7 @@ class BaselineBook:
         """Return the ``kind`` index of ``namespace``'s keys, building it on first use.
 
         ``kind()`` makes an empty index; it is given every key of the namespace in
-        insertion order, then each key that :meth:`edit` creates later. An index sees
+        insertion order, then each key that :meth:`edit` creates later. An index receives
         only keys, with their states at the time they were added.
         """
         indexes = self._key_indexes.setdefault(namespace, {})
